@@ -1,0 +1,26 @@
+"""`python -m facepipe` / `facepipe`: the Hydra job by default, plus two plain subcommands.
+
+    facepipe [overrides...]                 run a job (Hydra; see --help)
+    facepipe models list|fetch|verify ...   manage the model registry
+    facepipe stage generate|upscale ...     one DVC stage, configured by params.yaml
+"""
+
+from __future__ import annotations
+
+import sys
+
+__all__ = ["main"]
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] in ("models", "stage"):
+        from facepipe.commands import main as commands_main
+
+        sys.exit(commands_main(sys.argv[1:]))
+    from facepipe.cli import main as hydra_main
+
+    hydra_main()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,60 @@
+"""Import TensorFlow/Keras quietly and deterministically, once.
+
+TensorFlow prints C++ start-up chatter (CUDA probes, oneDNN notices) straight to file descriptor 2,
+which Python-level logging cannot filter; we silence that descriptor only while importing. oneDNN
+is disabled because its reordered float sums change output bytes between runs and machines.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from types import ModuleType
+from typing import Iterator
+
+__all__ = ["tensorflow", "keras"]
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+
+@contextlib.contextmanager
+def _quiet_fd2() -> Iterator[None]:
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no real fd 2 (e.g. some test runners): nothing to silence
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def tensorflow() -> ModuleType:
+    """The `tensorflow` module, imported without start-up noise and with deterministic ops."""
+    if "tensorflow" not in sys.modules:
+        with _quiet_fd2():
+            import tensorflow as tf
+            import absl.logging
+
+            absl.logging.set_verbosity(absl.logging.ERROR)
+            tf.get_logger().setLevel("ERROR")
+            tf.config.experimental.enable_op_determinism()
+            tf.config.list_physical_devices()  # probes CUDA now, while its C++ errors are silenced
+    return sys.modules["tensorflow"]
+
+
+def keras() -> ModuleType:
+    """The Keras 3 module on the TensorFlow backend."""
+    tensorflow()
+    import keras as k
+
+    return k

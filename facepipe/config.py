@@ -1,0 +1,186 @@
+"""Typed configuration: the dataclass schema every Hydra/DVC config is validated against.
+
+Hydra composes `conf/` into a DictConfig; `load()` merges it into `FacepipeConfig`, so a wrong type
+(`sweep.max_angle=abc`) or an unknown key fails at start, and `__post_init__` range checks run when
+OmegaConf instantiates the dataclasses. Core code only ever sees these frozen-by-convention objects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Optional
+
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from facepipe.errors import ConfigError
+
+__all__ = [
+    "PathsConf",
+    "GeneratorConf",
+    "AttributesConf",
+    "SweepConf",
+    "ExpressionsConf",
+    "UpscalerConf",
+    "TrackingConf",
+    "FacepipeConfig",
+    "load",
+    "to_dict",
+]
+
+MAX_ANGLE_LIMIT = 90
+IMAGE_FORMATS = ("png", "jpeg", "webp")
+
+
+def _check(ok: bool, key: str, value: Any, valid: str) -> None:
+    if not ok:
+        raise ConfigError(f"{key}={value!r} is invalid; valid: {valid}")
+
+
+@dataclass
+class PathsConf:
+    """Where things live. Relative paths are relative to the working directory."""
+
+    model_cache: str = "models/cache"  # fetched model files, keyed by name and sha256
+    pipeline_dir: str = "outputs/pipeline"  # fixed roots of the DVC stages' outs
+
+
+@dataclass
+class GeneratorConf:
+    """Which generator backend draws the person, and how its latent is sampled."""
+
+    _target_: str = "facepipe.generate.dcgan.build"  # the backend's factory
+    name: str = "dcgan_digiface"  # option name, part of the person id
+    model: str = "dcgan_digiface"  # weights registry key (facepipe/models/catalog.yaml)
+    truncation: Optional[float] = None  # resample |z_i| > truncation; None = plain N(0, I)
+    batch_size: int = 64
+
+    def __post_init__(self) -> None:
+        _check(self.truncation is None or self.truncation > 0, "generator.truncation", self.truncation,
+               "null or a number > 0")
+        _check(self.batch_size >= 1, "generator.batch_size", self.batch_size, "an integer >= 1")
+
+
+@dataclass
+class AttributesConf:
+    """Target attribute values and the attributes to keep fixed while editing.
+
+    Until attribute editing lands (issue 4) the targets are recorded with the person but not applied.
+    """
+
+    name: str = "neutral"
+    targets: dict[str, float] = field(default_factory=dict)
+    lock: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SweepConf:
+    """The reposition grid (yaw x pitch, degrees) and the random-pose sample."""
+
+    max_angle: int = 30  # grid spans -max_angle..+max_angle
+    step: int = 5
+    n_random: int = 100
+    yaw_range: float = 45.0  # random yaw drawn uniformly in +-yaw_range
+    pitch_range: float = 30.0
+    roll_range: float = 15.0
+    gaze_range: float = 20.0
+
+    def __post_init__(self) -> None:
+        _check(0 <= self.max_angle <= MAX_ANGLE_LIMIT, "sweep.max_angle", self.max_angle,
+               f"an integer in [0, {MAX_ANGLE_LIMIT}] degrees")
+        _check(self.step > 0, "sweep.step", self.step, "an integer > 0 degrees")
+        _check(self.n_random >= 0, "sweep.n_random", self.n_random, "an integer >= 0")
+        for key in ("yaw_range", "pitch_range", "roll_range", "gaze_range"):
+            value = getattr(self, key)
+            _check(0 <= value <= MAX_ANGLE_LIMIT, f"sweep.{key}", value, f"a number in [0, {MAX_ANGLE_LIMIT}]")
+
+
+@dataclass
+class ExpressionsConf:
+    """The facial expressions the random part of a dataset draws from, with an intensity range."""
+
+    name: str = "basic"
+    names: list[str] = field(default_factory=lambda: ["neutral"])
+    intensity_min: float = 0.3
+    intensity_max: float = 1.0
+
+    def __post_init__(self) -> None:
+        _check(len(self.names) > 0, "expressions.names", self.names, "a non-empty list")
+        _check(0 <= self.intensity_min <= self.intensity_max <= 1, "expressions.intensity_min/max",
+               (self.intensity_min, self.intensity_max), "0 <= min <= max <= 1")
+
+
+@dataclass
+class UpscalerConf:
+    """How images are brought to the final size."""
+
+    _target_: str = "facepipe.upscale.interpolate.build"  # the backend's factory
+    name: str = "bicubic"  # option name, used in output folder names
+    size: int = 1024  # output is size x size pixels
+    format: str = "png"
+    quality: int = 95  # JPEG/WebP only
+    models: list[str] = field(default_factory=list)  # weights registry keys, for learned upscalers
+    batch_size: int = 16
+
+    def __post_init__(self) -> None:
+        _check(8 <= self.size <= 8192, "upscaler.size", self.size, "an integer in [8, 8192] pixels")
+        _check(self.format in IMAGE_FORMATS, "upscaler.format", self.format, ", ".join(IMAGE_FORMATS))
+        _check(1 <= self.quality <= 100, "upscaler.quality", self.quality, "an integer in [1, 100]")
+        _check(self.batch_size >= 1, "upscaler.batch_size", self.batch_size, "an integer >= 1")
+
+
+@dataclass
+class TrackingConf:
+    """MLflow settings; `enabled=false` turns every logging call into a no-op."""
+
+    enabled: bool = True
+    uri: str = "sqlite:///mlflow.db"
+    experiment: str = "facepipe"
+
+
+@dataclass
+class FacepipeConfig:
+    """The whole resolved configuration of one job."""
+
+    seed: int = 0
+    output_dir: str = "outputs"
+    overwrite: bool = False  # allow replacing existing outputs whose bytes differ
+    paths: PathsConf = field(default_factory=PathsConf)
+    generator: GeneratorConf = field(default_factory=GeneratorConf)
+    attributes: AttributesConf = field(default_factory=AttributesConf)
+    sweep: SweepConf = field(default_factory=SweepConf)
+    expressions: ExpressionsConf = field(default_factory=ExpressionsConf)
+    upscaler: UpscalerConf = field(default_factory=UpscalerConf)
+    tracking: TrackingConf = field(default_factory=TrackingConf)
+
+    def __post_init__(self) -> None:
+        _check(0 <= self.seed < 2**63, "seed", self.seed, "an integer in [0, 2**63)")
+
+
+def _one_line(e: OmegaConfBaseException) -> str:
+    msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    key = getattr(e, "full_key", None)
+    return f"{key}: {msg}" if key else msg
+
+
+def load(cfg: DictConfig | dict) -> FacepipeConfig:
+    """Validate a composed config (Hydra's DictConfig, or a plain dict from params.yaml).
+
+    Keys outside the schema (e.g. Hydra's own `hydra` node) are not allowed except `hydra`.
+
+    Raises:
+        ConfigError: a wrong type, an unknown key or a value out of range, in one line.
+    """
+    if isinstance(cfg, DictConfig):
+        cfg = OmegaConf.to_container(cfg, resolve=True)
+    cfg = {k: v for k, v in dict(cfg).items() if k != "hydra"}
+    try:
+        merged = OmegaConf.merge(OmegaConf.structured(FacepipeConfig), cfg)
+        return OmegaConf.to_object(merged)
+    except OmegaConfBaseException as e:
+        raise ConfigError(f"config error: {_one_line(e)}") from None
+
+
+def to_dict(cfg: FacepipeConfig) -> dict[str, Any]:
+    """Plain nested dict of the config (for YAML, hashing and MLflow params)."""
+    return asdict(cfg)

@@ -1,0 +1,161 @@
+"""Atomic, conflict-checked file output and RGB image I/O.
+
+Every file facepipe produces is written to a temporary name in the same directory, fsynced and then
+`os.replace`d into place, so an interrupted stage never leaves a half-written file under its final
+name (house rule 11). Writing over an existing file with *different* bytes is refused unless the
+caller asks for overwrite: a rerun with the same config reproduces the same bytes and passes through.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+from PIL import Image
+
+from facepipe.errors import ConfigError, OutputConflict, OutputNotWritable
+
+__all__ = [
+    "IMAGE_FORMATS",
+    "atomic_write",
+    "publish_bytes",
+    "encode_image",
+    "write_image",
+    "read_image",
+    "write_json",
+    "write_npy",
+    "sha256_bytes",
+    "sha256_file",
+    "ensure_writable_dir",
+]
+
+IMAGE_FORMATS = {"png": "PNG", "jpeg": "JPEG", "webp": "WEBP"}
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | os.PathLike) -> Iterator[io.BufferedWriter]:
+    """Open a temporary file beside `path` for binary writing; publish it with `os.replace` on success.
+
+    On any exception the temporary file is removed and `path` is left untouched.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def sha256_bytes(data: bytes) -> str:
+    """Hex sha256 of `data`."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
+    """Hex sha256 of a file, read in chunks so large checkpoints stay out of memory."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def publish_bytes(path: str | os.PathLike, data: bytes, overwrite: bool = False) -> str:
+    """Write `data` to `path` atomically unless an identical file is already there.
+
+    Returns:
+        "written", "unchanged" (same bytes already present, e.g. a resumed run) or "replaced".
+
+    Raises:
+        OutputConflict: `path` exists with different bytes and `overwrite` is False.
+    """
+    path = Path(path)
+    if path.exists():
+        if path.read_bytes() == data:
+            return "unchanged"
+        if not overwrite:
+            raise OutputConflict(
+                f"{path} already exists with different content; refusing to overwrite it "
+                "(pass overwrite=true to replace it, or choose another output_dir)"
+            )
+        status = "replaced"
+    else:
+        status = "written"
+    with atomic_write(path) as f:
+        f.write(data)
+    return status
+
+
+def encode_image(rgb: np.ndarray, fmt: str = "png", quality: int = 95) -> bytes:
+    """Encode an RGB image `[H, W, 3]` uint8 as PNG, JPEG or WebP bytes (deterministic for PNG)."""
+    if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
+        raise ValueError(f"image must be [H, W, 3] uint8; got shape {rgb.shape} dtype {rgb.dtype}")
+    if fmt not in IMAGE_FORMATS:
+        raise ConfigError(f"image format {fmt!r}; valid: {sorted(IMAGE_FORMATS)}")
+    buf = io.BytesIO()
+    kwargs: dict[str, Any] = {}
+    if fmt in ("jpeg", "webp"):
+        kwargs["quality"] = int(quality)
+    Image.fromarray(rgb, "RGB").save(buf, format=IMAGE_FORMATS[fmt], **kwargs)
+    return buf.getvalue()
+
+
+def write_image(
+    path: str | os.PathLike, rgb: np.ndarray, fmt: str = "png", quality: int = 95, overwrite: bool = False
+) -> str:
+    """Encode and publish an RGB uint8 image; see `publish_bytes` for the return value."""
+    return publish_bytes(path, encode_image(rgb, fmt, quality), overwrite)
+
+
+def read_image(path: str | os.PathLike) -> np.ndarray:
+    """Read any Pillow-readable image as RGB `[H, W, 3]` uint8.
+
+    Raises:
+        ConfigError: the path does not exist or is not an image.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"image path {str(path)!r} does not exist or is not a file")
+    try:
+        with Image.open(path) as im:
+            return np.asarray(im.convert("RGB"), dtype=np.uint8).copy()
+    except (OSError, ValueError) as e:  # Pillow raises UnidentifiedImageError (an OSError)
+        raise ConfigError(f"{str(path)!r} is not a readable image: {e}") from None
+
+
+def write_json(path: str | os.PathLike, obj: Any, overwrite: bool = False) -> str:
+    """Publish `obj` as pretty, key-sorted JSON (stable bytes for stable content)."""
+    return publish_bytes(path, (json.dumps(obj, indent=2, sort_keys=True) + "\n").encode(), overwrite)
+
+
+def write_npy(path: str | os.PathLike, arr: np.ndarray, overwrite: bool = False) -> str:
+    """Publish an array in `.npy` format."""
+    buf = io.BytesIO()
+    np.save(buf, np.ascontiguousarray(arr), allow_pickle=False)
+    return publish_bytes(path, buf.getvalue(), overwrite)
+
+
+def ensure_writable_dir(path: str | os.PathLike) -> Path:
+    """Create `path` if needed and prove it is writable, failing early with a one-line error."""
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".write-test-"):
+            pass
+    except OSError as e:
+        raise OutputNotWritable(f"output_dir={str(path)!r} is not writable: {e.strerror or e}") from None
+    return path

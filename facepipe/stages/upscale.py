@@ -1,0 +1,114 @@
+"""The upscale stage: every image under a folder, brought to `upscaler.size`, into a mirror folder."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import numpy as np
+from tqdm import tqdm
+
+from facepipe import io
+from facepipe.backends import load_factory
+from facepipe.config import FacepipeConfig, UpscalerConf
+from facepipe.errors import OutputConflict
+from facepipe.models.registry import ModelStore
+from facepipe.tracking import Tracker
+
+__all__ = ["UpscaleResult", "run", "list_images", "upscaled_dir_name", "SETTINGS_FILE"]
+
+log = logging.getLogger(__name__)
+SETTINGS_FILE = "upscaler.json"
+_IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp"}
+
+
+@dataclass(frozen=True)
+class UpscaleResult:
+    """What the upscale stage produced: `files` are destination paths, in source order."""
+
+    dir: Path
+    files: list[Path]
+    written: int
+    seconds: float
+
+
+def upscaled_dir_name(cfg: UpscalerConf) -> str:
+    """Folder name for one upscaler setting inside a person folder, e.g. `bicubic-1024-png`."""
+    return f"{cfg.name}-{cfg.size}-{cfg.format}"
+
+
+def list_images(src_dir: Path, exclude: tuple[Path, ...] = ()) -> list[Path]:
+    """Image files under `src_dir` (recursively, sorted), skipping anything inside `exclude`."""
+    excluded = [p.resolve() for p in exclude]
+    return sorted(
+        p for p in Path(src_dir).rglob("*")
+        if p.suffix.lower() in _IMAGE_SUFFIXES and p.is_file() and not p.name.startswith(".")
+        and not any(p.resolve().is_relative_to(e) for e in excluded)
+    )
+
+
+def _claim(dst_dir: Path, cfg: UpscalerConf, overwrite: bool) -> bool:
+    """Record the settings that own `dst_dir`; True if it already held results of the same settings."""
+    settings = {"target": cfg._target_, "name": cfg.name, "size": cfg.size, "format": cfg.format,
+                "quality": cfg.quality, "models": list(cfg.models)}
+    path = dst_dir / SETTINGS_FILE
+    if path.is_file():
+        if json.loads(path.read_text()) == settings:
+            return True
+        if not overwrite:
+            raise OutputConflict(f"{dst_dir} holds results of other upscaler settings ({path}); "
+                                 "pass overwrite=true or choose another output_dir")
+    io.write_json(path, settings, overwrite=True)
+    return False
+
+
+def _batches(items: Iterable[tuple[Path, np.ndarray]], size: int) -> Iterator[list[tuple[Path, np.ndarray]]]:
+    """Consecutive (target, image) pairs of equal image shape, at most `size` at a time (memory stays flat)."""
+    batch: list[tuple[Path, np.ndarray]] = []
+    for item in items:
+        if batch and (len(batch) == size or item[1].shape != batch[0][1].shape):
+            yield batch
+            batch = []
+        batch.append(item)
+    if batch:
+        yield batch
+
+
+def run(cfg: FacepipeConfig, src_dir: Path, dst_dir: Path, models: ModelStore, tracker: Tracker,
+        exclude: tuple[Path, ...] = ()) -> UpscaleResult:
+    """Upscale every image under `src_dir` into `dst_dir` (same relative paths, extension per format).
+
+    Resumable: with the same settings, destinations already present (complete, thanks to atomic
+    writes) are kept and only missing ones are computed.
+    """
+    start = time.perf_counter()
+    ucfg = cfg.upscaler
+    sources = list_images(src_dir, exclude)
+    dst_dir = io.ensure_writable_dir(dst_dir)
+    resuming = _claim(dst_dir, ucfg, cfg.overwrite)
+    ext = ".jpg" if ucfg.format == "jpeg" else f".{ucfg.format}"
+    targets = [dst_dir / p.relative_to(src_dir).with_suffix(ext) for p in sources]
+    todo = [(s, t) for s, t in zip(sources, targets) if not (resuming and t.exists())]
+    if resuming and len(todo) < len(sources):
+        log.info("resuming: %d of %d images already upscaled in %s", len(sources) - len(todo), len(sources), dst_dir)
+
+    upscaler = load_factory(ucfg._target_, "upscaler")(ucfg, models) if todo else None
+    images = ((t, io.read_image(s)) for s, t in todo)
+    with tqdm(total=len(todo), desc=f"upscale {ucfg.name}", unit="img", disable=len(todo) < 2) as bar:
+        for batch in _batches(images, ucfg.batch_size):
+            out = upscaler.upscale(np.stack([image for _, image in batch]))
+            for (target, _), image in zip(batch, out):
+                io.write_image(target, image, ucfg.format, ucfg.quality, cfg.overwrite)
+            bar.update(len(batch))
+    seconds = time.perf_counter() - start
+
+    digest = hashlib.sha256(b"".join(io.sha256_file(t).encode() for t in targets)).hexdigest()
+    tracker.log_metrics({"upscale_s": seconds, "upscale_images": len(targets),
+                         "upscale_images_per_s": len(todo) / seconds if todo else 0.0})
+    tracker.log_dataset(dst_dir, name=dst_dir.name, digest=digest, context="upscaled")
+    return UpscaleResult(dir=dst_dir, files=targets, written=len(todo), seconds=seconds)
