@@ -3,6 +3,7 @@
     facepipe [overrides...]                 run a job (Hydra; see --help)
     facepipe models list|fetch|verify ...   manage the model registry
     facepipe stage generate|upscale ...     one DVC stage, configured by params.yaml
+    facepipe params [overrides...]          compose conf/ into params.yaml (as `dvc exp run` does)
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ __all__ = ["main"]
 
 
 def main() -> None:
-    if len(sys.argv) > 1 and sys.argv[1] in ("models", "stage"):
+    if len(sys.argv) > 1 and sys.argv[1] in ("models", "stage", "params"):
         from facepipe.commands import main as commands_main
 
         sys.exit(commands_main(sys.argv[1:]))

@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import Optional
 
 import yaml
 
-__all__ = ["main", "default_model_cache"]
+__all__ = ["main"]
 
-
-def default_model_cache() -> str:
-    """The cache the configs use by default (`conf/paths/default.yaml`): $FACEPIPE_MODEL_CACHE or models/cache."""
-    return os.environ.get("FACEPIPE_MODEL_CACHE", "models/cache")
+DEFAULT_MODEL_CACHE = "models/cache"  # as in conf/paths/default.yaml; $FACEPIPE_MODEL_CACHE overrides both
 
 
 def _models(args: argparse.Namespace) -> int:
@@ -70,13 +66,38 @@ def _stage(args: argparse.Namespace) -> int:
     return 0
 
 
+def compose_params(overrides: list[str]) -> str:
+    """`conf/` composed with `overrides` and resolved, as YAML: what DVC's Hydra integration writes."""
+    from hydra import compose, initialize_config_dir
+    from omegaconf import OmegaConf
+
+    from facepipe.cli import CONF_DIR
+
+    with initialize_config_dir(str(CONF_DIR), version_base=None):  # DVC composes with version_base=None too
+        cfg = compose(config_name="config", overrides=overrides)
+    OmegaConf.resolve(cfg)
+    return OmegaConf.to_yaml(cfg)
+
+
+def _params(args: argparse.Namespace) -> int:
+    from facepipe.config import load
+    from facepipe.io import publish_bytes
+
+    text = compose_params(args.overrides)
+    load(yaml.safe_load(text))  # refuse to write a params.yaml that would fail at stage start
+    publish_bytes(args.out, text.encode(), overwrite=True)
+    print(f"wrote {args.out}")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="facepipe", description="facepipe registry and stage commands")
     sub = parser.add_subparsers(dest="command", required=True)
     models = sub.add_parser("models", help="list, fetch or verify registry models")
     models.add_argument("action", choices=["list", "fetch", "verify"])
     models.add_argument("names", nargs="*", help="model names (default: all)")
-    models.add_argument("--cache", default=default_model_cache(), help="model cache dir (default: %(default)s)")
+    models.add_argument("--cache", default=DEFAULT_MODEL_CACHE,
+                        help="model cache dir (default: $FACEPIPE_MODEL_CACHE or %(default)s)")
     models.add_argument("--file", help="fetch: take the bytes from this local file (verified by sha256)")
     models.add_argument("--force", action="store_true", help="fetch: re-download even if cached")
     models.set_defaults(func=_models)
@@ -86,6 +107,10 @@ def _parser() -> argparse.ArgumentParser:
     stage.add_argument("--in", dest="input", help="upscale: folder of images to upscale")
     stage.add_argument("--out", required=True, help="output folder (a DVC out)")
     stage.set_defaults(func=_stage)
+    params = sub.add_parser("params", help="compose conf/ (plus overrides) into params.yaml for DVC")
+    params.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. seed=7 upscaler=fsrcnn")
+    params.add_argument("--out", default="params.yaml")
+    params.set_defaults(func=_params)
     return parser
 
 

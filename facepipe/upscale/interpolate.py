@@ -31,4 +31,4 @@ class Interpolator:
 def build(cfg: Any, models: Any = None) -> Interpolator:
     """Factory for `conf/upscaler/{bilinear,bicubic,lanczos}.yaml` (the option name is the kernel)."""
     resize(np.zeros((1, 1, 3), np.uint8), 2, cfg.name)  # validates the kernel name up front
-    return Interpolator(name=cfg.name, size=cfg.size)
+    return Interpolator(name=cfg.name, size=cfg.output_size)
