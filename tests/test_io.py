@@ -1,0 +1,63 @@
+"""Atomic, conflict-checked writes: nothing half-written, nothing overwritten silently."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from facepipe import io
+from facepipe.errors import ConfigError, OutputConflict, OutputNotWritable
+
+
+def test_atomic_write_leaves_nothing_when_interrupted(tmp_path):
+    target = tmp_path / "a.bin"
+    with pytest.raises(RuntimeError):
+        with io.atomic_write(target) as f:
+            f.write(b"partial")
+            raise RuntimeError("killed mid-write")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_atomic_write_keeps_old_file_when_interrupted(tmp_path):
+    target = tmp_path / "a.bin"
+    target.write_bytes(b"old")
+    with pytest.raises(RuntimeError):
+        with io.atomic_write(target) as f:
+            f.write(b"new")
+            raise RuntimeError("killed")
+    assert target.read_bytes() == b"old" and len(list(tmp_path.iterdir())) == 1
+
+
+def test_publish_bytes_refuses_silent_overwrite(tmp_path):
+    target = tmp_path / "x.txt"
+    assert io.publish_bytes(target, b"one") == "written"
+    assert io.publish_bytes(target, b"one") == "unchanged"
+    with pytest.raises(OutputConflict, match="x.txt"):
+        io.publish_bytes(target, b"two")
+    assert target.read_bytes() == b"one"
+    assert io.publish_bytes(target, b"two", overwrite=True) == "replaced"
+    assert target.read_bytes() == b"two"
+
+
+def test_png_round_trip_is_lossless_and_deterministic(tmp_path):
+    rgb = np.random.default_rng(0).integers(0, 256, (9, 7, 3), dtype=np.uint8)
+    assert io.encode_image(rgb) == io.encode_image(rgb)
+    io.write_image(tmp_path / "a.png", rgb)
+    np.testing.assert_array_equal(io.read_image(tmp_path / "a.png"), rgb)
+
+
+def test_read_image_errors_name_the_path(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        io.read_image(tmp_path / "missing.png")
+    bad = tmp_path / "notes.png"
+    bad.write_text("not an image")
+    with pytest.raises(ConfigError, match="not a readable image"):
+        io.read_image(bad)
+
+
+def test_unwritable_output_dir_is_one_clear_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where a folder should be")
+    with pytest.raises(OutputNotWritable, match="output_dir=") as info:
+        io.ensure_writable_dir(blocker / "out")
+    assert "\n" not in str(info.value)

@@ -1,0 +1,74 @@
+"""MLflow holds one run per job with params, seeds, images, timings and the dataset; sweeps nest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import run_cli
+
+from facepipe.pipeline import run_job
+from facepipe.tracking import flatten
+
+
+def _client(uri: str):
+    import mlflow
+    from mlflow import MlflowClient
+
+    mlflow.set_tracking_uri(uri)
+    return MlflowClient(uri)
+
+
+def _runs(client, experiment: str):
+    exp = client.get_experiment_by_name(experiment)
+    return client.search_runs([exp.experiment_id]) if exp else []
+
+
+def test_flatten_makes_dotted_params():
+    assert flatten({"a": {"b": 1, "c": [1, 2]}, "d": None, "e": {}}) == {"a.b": 1, "a.c": "[1, 2]", "d": "None", "e": "{}"}
+
+
+def test_job_run_is_readable_back(make_cfg, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # MLflow's default artifact root is relative to the working directory
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    result = run_job(make_cfg("tracking=mlflow", f"tracking.uri={uri}", "tracking.experiment=t", "seed=21"))
+    client = _client(uri)
+    (run,) = _runs(client, "t")
+    assert run.info.run_id == result.run_id and run.info.status == "FINISHED"
+    params, tags, metrics = run.data.params, run.data.tags, run.data.metrics
+    assert params["seed"] == "21" and tags["seed"] == "21" and params["upscaler.name"] == "bicubic"
+    assert params["generator.model"] == "dcgan_digiface" and tags["person_id"] == result.person.id
+    assert len(tags["model.dcgan_digiface.sha256"]) == 64
+    assert {"generate_s", "upscale_s", "total_s", "upscale_images_per_s"} <= set(metrics)
+    artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
+    assert {"config.yaml", "person", "upscaled"} <= artifacts
+    person = {Path(a.path).name for a in client.list_artifacts(run.info.run_id, "person")}
+    assert {"face.png", "latent.npy", "person.json"} <= person
+    inputs = run.inputs.dataset_inputs
+    assert inputs and inputs[0].dataset.name == "bicubic-1024-png"
+    assert result.upscaled.dir.resolve().as_uri() in inputs[0].dataset.source
+
+
+def test_multirun_jobs_nest_under_one_sweep_run(tmp_path):
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    proc = run_cli("--multirun", "seed=1,2", "upscaler=bilinear,bicubic", f"output_dir={tmp_path / 'out'}",
+                   f"tracking.uri={uri}", "tracking.experiment=sweep", "hydra.launcher.n_jobs=2",
+                   f"hydra.sweep.dir={tmp_path / 'sweep'}", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    runs = _runs(_client(uri), "sweep")
+    parents = [r for r in runs if r.data.tags.get("facepipe.role") == "sweep"]
+    children = [r for r in runs if r.data.tags.get("facepipe.role") == "job"]
+    assert len(parents) == 1 and len(children) == 4
+    assert {r.data.tags["mlflow.parentRunId"] for r in children} == {parents[0].info.run_id}
+    assert sorted((r.data.params["seed"], r.data.params["upscaler.name"]) for r in children) == [
+        ("1", "bicubic"), ("1", "bilinear"), ("2", "bicubic"), ("2", "bilinear")]
+    assert all(r.info.status == "FINISHED" for r in runs)
+    people = [p for p in (tmp_path / "out").iterdir() if p.is_dir()]
+    assert len(people) == 2 and all(len(list((p / "upscaled").iterdir())) == 2 for p in people)
+
+
+@pytest.mark.parametrize("disabled", ["tracking=none", "tracking.enabled=false"])
+def test_disabled_tracking_writes_no_database(make_cfg, tmp_path, monkeypatch, disabled):
+    monkeypatch.chdir(tmp_path)
+    run_job(make_cfg(disabled))
+    assert not (tmp_path / "mlflow.db").exists() and not (tmp_path / "mlruns").exists()
