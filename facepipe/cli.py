@@ -22,10 +22,19 @@ from facepipe.errors import FacepipeError
 from facepipe.pipeline import run_job
 from facepipe.tracking import read_parent_run_id
 
-__all__ = ["main", "check_group_choices", "CONF_DIR"]
+__all__ = ["main", "compose", "check_group_choices", "CONF_DIR"]
 
 CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
 log = logging.getLogger("facepipe")
+
+
+def compose(overrides: list[str], version_base: str | None = "1.3") -> DictConfig:
+    """Compose `conf/` with `overrides` outside a Hydra app (tests, benchmarks, `facepipe params`)."""
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+
+    with initialize_config_dir(str(CONF_DIR), version_base=version_base):
+        return hydra_compose(config_name="config", overrides=overrides)
 
 
 def check_group_choices(argv: list[str]) -> None:

@@ -68,13 +68,11 @@ def _stage(args: argparse.Namespace) -> int:
 
 def compose_params(overrides: list[str]) -> str:
     """`conf/` composed with `overrides` and resolved, as YAML: what DVC's Hydra integration writes."""
-    from hydra import compose, initialize_config_dir
     from omegaconf import OmegaConf
 
-    from facepipe.cli import CONF_DIR
+    from facepipe.cli import compose
 
-    with initialize_config_dir(str(CONF_DIR), version_base=None):  # DVC composes with version_base=None too
-        cfg = compose(config_name="config", overrides=overrides)
+    cfg = compose(overrides, version_base=None)  # DVC composes with version_base=None too
     OmegaConf.resolve(cfg)
     return OmegaConf.to_yaml(cfg)
 

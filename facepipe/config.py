@@ -121,6 +121,7 @@ class UpscalerConf:
     output_size: int = 1024
     format: str = "png"
     quality: int = 95  # JPEG/WebP only
+    png_level: int = 1  # PNG only: zlib level 0-9 (lossless at every level; higher = smaller, slower)
     models: list[str] = field(default_factory=list)  # weights registry keys, for learned upscalers
     batch_size: int = 16
 
@@ -128,6 +129,7 @@ class UpscalerConf:
         _check(8 <= self.output_size <= 8192, "upscaler.output_size", self.output_size, "an integer in [8, 8192] pixels")
         _check(self.format in IMAGE_FORMATS, "upscaler.format", self.format, ", ".join(IMAGE_FORMATS))
         _check(1 <= self.quality <= 100, "upscaler.quality", self.quality, "an integer in [1, 100]")
+        _check(0 <= self.png_level <= 9, "upscaler.png_level", self.png_level, "an integer in [0, 9]")
         _check(self.batch_size >= 1, "upscaler.batch_size", self.batch_size, "an integer >= 1")
 
 

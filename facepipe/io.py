@@ -100,8 +100,12 @@ def publish_bytes(path: str | os.PathLike, data: bytes, overwrite: bool = False)
     return status
 
 
-def encode_image(rgb: np.ndarray, fmt: str = "png", quality: int = 95) -> bytes:
-    """Encode an RGB image `[H, W, 3]` uint8 as PNG, JPEG or WebP bytes (deterministic for PNG)."""
+def encode_image(rgb: np.ndarray, fmt: str = "png", quality: int = 95, png_level: int = 1) -> bytes:
+    """Encode an RGB image `[H, W, 3]` uint8 as PNG, JPEG or WebP bytes (deterministic for PNG).
+
+    `png_level` is zlib's level (0-9): PNG stays lossless at every level; 1 encodes a 1024 px face
+    about 5x faster than Pillow's default 6 for ~13% more bytes (measured), which dominates upscaling.
+    """
     if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
         raise ValueError(f"image must be [H, W, 3] uint8; got shape {rgb.shape} dtype {rgb.dtype}")
     if fmt not in IMAGE_FORMATS:
@@ -110,15 +114,18 @@ def encode_image(rgb: np.ndarray, fmt: str = "png", quality: int = 95) -> bytes:
     kwargs: dict[str, Any] = {}
     if fmt in ("jpeg", "webp"):
         kwargs["quality"] = int(quality)
+    else:
+        kwargs["compress_level"] = int(png_level)
     Image.fromarray(rgb, "RGB").save(buf, format=IMAGE_FORMATS[fmt], **kwargs)
     return buf.getvalue()
 
 
 def write_image(
-    path: str | os.PathLike, rgb: np.ndarray, fmt: str = "png", quality: int = 95, overwrite: bool = False
+    path: str | os.PathLike, rgb: np.ndarray, fmt: str = "png", quality: int = 95, overwrite: bool = False,
+    png_level: int = 1,
 ) -> str:
     """Encode and publish an RGB uint8 image; see `publish_bytes` for the return value."""
-    return publish_bytes(path, encode_image(rgb, fmt, quality), overwrite)
+    return publish_bytes(path, encode_image(rgb, fmt, quality, png_level), overwrite)
 
 
 def read_image(path: str | os.PathLike) -> np.ndarray:

@@ -37,7 +37,8 @@ def flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 def _mlflow(cfg: TrackingConf) -> Any:
     import mlflow
 
-    logging.getLogger("alembic").setLevel(logging.WARNING)  # schema-migration chatter on first use
+    for name in ("alembic", "mlflow"):  # schema-migration and experiment-creation chatter
+        logging.getLogger(name).setLevel(logging.WARNING)
     mlflow.set_tracking_uri(cfg.uri)
     mlflow.set_experiment(cfg.experiment)
     return mlflow

@@ -12,9 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from hydra import compose, initialize_config_dir
-
-from facepipe.cli import CONF_DIR
+from facepipe.cli import CONF_DIR, compose
 from facepipe.config import FacepipeConfig, load
 from facepipe.models.registry import CACHE_ENV, ModelStore
 
@@ -25,8 +23,7 @@ os.environ[CACHE_ENV] = str(MODEL_CACHE)  # subprocesses and ModelStore share it
 
 def compose_cfg(overrides: list[str]) -> FacepipeConfig:
     """Compose `conf/` exactly as the CLI does and validate it."""
-    with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
-        return load(compose(config_name="config", overrides=overrides))
+    return load(compose(overrides))
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 from conftest import run_cli
 
@@ -77,3 +79,15 @@ def test_missing_model_cannot_be_fetched(tmp_path, monkeypatch):
     assert proc.returncode == 2, proc.stderr[-2000:]
     assert "could not download 'gan-face-generate==1.1.1'" in proc.stderr and "--file" in proc.stderr
     assert not [p for p in (tmp_path / "empty-cache").rglob("*") if p.is_file()]
+
+
+def test_corrupt_cached_model_is_refused(tmp_path, monkeypatch, models):
+    cache = tmp_path / "cache"
+    shutil.copytree(models.cache_dir, cache)
+    (weights,) = (cache / "dcgan_digiface").rglob("weights.tar")
+    weights.write_bytes(weights.read_bytes()[:1000])  # a truncated download
+    monkeypatch.setenv("FACEPIPE_MODEL_CACHE", str(cache))
+    proc = run_cli(f"output_dir={tmp_path / 'out'}", "tracking=none", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().startswith("facepipe: error: model 'dcgan_digiface'") and "sha256" in proc.stderr
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").rglob("face.png"))

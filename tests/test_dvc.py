@@ -20,7 +20,9 @@ def test_committed_params_match_conf():
 
 
 def _dvc(repo: Path, *args: str) -> str:
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+           **{f"GIT_{who}_{what}": value for who in ("AUTHOR", "COMMITTER")
+              for what, value in (("NAME", "facepipe-tests"), ("EMAIL", "tests@facepipe.invalid"))}}
     proc = subprocess.run([sys.executable, "-m", "dvc", *args], cwd=repo, env=env, capture_output=True,
                           text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
@@ -84,7 +86,7 @@ def test_exp_run_recomposes_params_from_conf(dvc_repo):
     (dvc_repo / "conf/tracking/none.yaml").write_text("enabled: false\nuri: sqlite:///mlflow.db\nexperiment: x\n")
     (dvc_repo / "conf/config.yaml").write_text(
         (dvc_repo / "conf/config.yaml").read_text().replace("  - tracking: mlflow", "  - tracking: none"))
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
+    git = ["git", "-c", "user.name=facepipe-tests", "-c", "user.email=tests@facepipe.invalid"]
     subprocess.run(git + ["add", "-A"], cwd=dvc_repo, check=True, capture_output=True)
     subprocess.run(git + ["commit", "-qm", "init"], cwd=dvc_repo, check=True, capture_output=True)
     out = _dvc(dvc_repo, "exp", "run", "-S", "seed=7")

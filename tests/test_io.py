@@ -46,6 +46,15 @@ def test_png_round_trip_is_lossless_and_deterministic(tmp_path):
     np.testing.assert_array_equal(io.read_image(tmp_path / "a.png"), rgb)
 
 
+@pytest.mark.parametrize("fmt", ["jpeg", "webp"])
+def test_lossy_formats_honour_quality(fmt):
+    rgb = np.random.default_rng(1).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    small, large = io.encode_image(rgb, fmt, quality=20), io.encode_image(rgb, fmt, quality=95)
+    assert len(small) < len(large)
+    with pytest.raises(ConfigError, match="gif"):
+        io.encode_image(rgb, "gif")
+
+
 def test_read_image_errors_name_the_path(tmp_path):
     with pytest.raises(ConfigError, match="does not exist"):
         io.read_image(tmp_path / "missing.png")

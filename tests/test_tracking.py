@@ -31,22 +31,24 @@ def test_flatten_makes_dotted_params():
 def test_job_run_is_readable_back(make_cfg, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # MLflow's default artifact root is relative to the working directory
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    result = run_job(make_cfg("tracking=mlflow", f"tracking.uri={uri}", "tracking.experiment=t", "seed=21"))
+    result = run_job(make_cfg("tracking=mlflow", f"tracking.uri={uri}", "tracking.experiment=t", "seed=21",
+                              "upscaler=fsrcnn"))
     client = _client(uri)
     (run,) = _runs(client, "t")
     assert run.info.run_id == result.run_id and run.info.status == "FINISHED"
     params, tags, metrics = run.data.params, run.data.tags, run.data.metrics
-    assert params["seed"] == "21" and tags["seed"] == "21" and params["upscaler.name"] == "bicubic"
+    assert params["seed"] == "21" and tags["seed"] == "21" and params["upscaler.name"] == "fsrcnn"
     assert params["generator.model"] == "dcgan_digiface" and tags["person_id"] == result.person.id
-    assert len(tags["model.dcgan_digiface.sha256"]) == 64
+    assert all(len(tags[f"model.{m}.sha256"]) == 64 for m in ("dcgan_digiface", "fsrcnn_x4", "fsrcnn_x2"))
     assert {"generate_s", "upscale_s", "total_s", "upscale_images_per_s"} <= set(metrics)
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
     assert {"config.yaml", "person", "upscaled"} <= artifacts
     person = {Path(a.path).name for a in client.list_artifacts(run.info.run_id, "person")}
     assert {"face.png", "latent.npy", "person.json"} <= person
-    inputs = run.inputs.dataset_inputs
-    assert inputs and inputs[0].dataset.name == "bicubic-1024-png"
-    assert result.upscaled.dir.resolve().as_uri() in inputs[0].dataset.source
+    inputs = {i.dataset.name: i for i in run.inputs.dataset_inputs}
+    assert set(inputs) == {result.person.id, "fsrcnn-1024-png"}
+    assert result.upscaled.dir.resolve().as_uri() in inputs["fsrcnn-1024-png"].dataset.source
+    assert {t.key: t.value for t in inputs[result.person.id].tags}["mlflow.data.context"] == "generated"
 
 
 def test_multirun_jobs_nest_under_one_sweep_run(tmp_path):

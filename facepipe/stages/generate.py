@@ -89,5 +89,6 @@ def run(cfg: FacepipeConfig, out_root: Path, models: ModelStore, tracker: Tracke
     for name in (FACE_FILE, LATENT_FILE, MANIFEST_FILE):
         tracker.log_artifact(person_dir / name, "person")
     tracker.log_metrics({"generate_s": seconds})
+    tracker.log_dataset(person_dir, name=pid, digest=io.sha256_bytes(face_png + latent.tobytes()), context="generated")
     log.info("person %s -> %s", pid, person_dir)
     return GeneratedPerson(id=pid, dir=person_dir, face=face, latent=latent, seconds=seconds)

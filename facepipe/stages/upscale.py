@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -55,7 +57,7 @@ def list_images(src_dir: Path, exclude: tuple[Path, ...] = ()) -> list[Path]:
 def _claim(dst_dir: Path, cfg: UpscalerConf, overwrite: bool) -> bool:
     """Record the settings that own `dst_dir`; True if it already held results of the same settings."""
     settings = {"target": cfg._target_, "name": cfg.name, "output_size": cfg.output_size, "format": cfg.format,
-                "quality": cfg.quality, "models": list(cfg.models)}
+                "quality": cfg.quality, "png_level": cfg.png_level, "models": list(cfg.models)}
     path = dst_dir / SETTINGS_FILE
     if path.is_file():
         if json.loads(path.read_text()) == settings:
@@ -99,15 +101,22 @@ def run(cfg: FacepipeConfig, src_dir: Path, dst_dir: Path, models: ModelStore, t
 
     upscaler = load_factory(ucfg._target_, "upscaler")(ucfg, models) if todo else None
     images = ((t, io.read_image(s)) for s, t in todo)
-    with tqdm(total=len(todo), desc=f"upscale {ucfg.name}", unit="img", disable=len(todo) < 2) as bar:
+
+    def write(target: Path, image: np.ndarray) -> str:
+        return io.write_image(target, image, ucfg.format, ucfg.quality, cfg.overwrite, ucfg.png_level)
+
+    # Encoding a 1024 px image costs more than upscaling it; zlib and libjpeg release the GIL, so
+    # each batch is written by a thread per core.
+    with tqdm(total=len(todo), desc=f"upscale {ucfg.name}", unit="img", disable=len(todo) < 2) as bar, \
+            ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         for batch in _batches(images, ucfg.batch_size):
             out = upscaler.upscale(np.stack([image for _, image in batch]))
-            for (target, _), image in zip(batch, out):
-                io.write_image(target, image, ucfg.format, ucfg.quality, cfg.overwrite)
+            list(pool.map(write, [target for target, _ in batch], out))
             bar.update(len(batch))
     seconds = time.perf_counter() - start
 
     digest = hashlib.sha256(b"".join(io.sha256_file(t).encode() for t in targets)).hexdigest()
+    tracker.set_tags({f"model.{name}.sha256": models.spec(name).sha256 for name in ucfg.models})
     tracker.log_metrics({"upscale_s": seconds, "upscale_images": len(targets),
                          "upscale_images_per_s": len(todo) / seconds if todo else 0.0})
     tracker.log_dataset(dst_dir, name=dst_dir.name, digest=digest, context="upscaled")
