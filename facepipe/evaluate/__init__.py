@@ -1,0 +1,1 @@
+"""Measuring outputs: head pose (and, as they land, expression, identity and SR quality)."""

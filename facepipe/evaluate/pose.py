@@ -1,0 +1,92 @@
+"""Head pose (yaw, pitch, roll in degrees) from a 468-point face mesh, and the rotations behind it.
+
+Camera frame: X to the image's right, Y up, Z towards the camera (right-handed). A frontal face has
+its right-to-left-eye axis along +X, its up axis along +Y and its nose along +Z. Signs (README,
+"Conventions"): yaw > 0 turns the nose towards image right, pitch > 0 turns it up, roll > 0 tilts
+the head clockwise in the image. R = Ry(yaw) @ Rx(-pitch) @ Rz(-roll) maps face axes to camera axes.
+
+The face frame is measured from the mesh alone: the across-face axis from rigid symmetric landmark
+pairs, the up axis from forehead to the base of the nose (both unaffected by mouth, brows and eyes),
+so a rigid rotation of the head changes the measured frame by exactly that rotation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Pose", "rotation_matrix", "angles", "face_frame", "head_pose", "to_camera", "from_camera"]
+
+# (subject's right, subject's left) landmark pairs on rigid parts: eye corners, cheek/temple edges.
+SYMMETRIC_PAIRS = ((33, 263), (133, 362), (234, 454), (127, 356), (93, 323), (132, 361))
+FOREHEAD = (10, 151, 9)
+NOSE_BASE = (2, 94, 19)
+
+
+@dataclass(frozen=True)
+class Pose:
+    """Head pose in degrees, absolute relative to the camera (0, 0, 0 = frontal)."""
+
+    yaw: float
+    pitch: float
+    roll: float
+
+
+def _rx(a: float) -> np.ndarray:
+    c, s = np.cos(a), np.sin(a)
+    return np.array([[1, 0, 0], [0, c, -s], [0, s, c]])
+
+
+def _ry(a: float) -> np.ndarray:
+    c, s = np.cos(a), np.sin(a)
+    return np.array([[c, 0, s], [0, 1, 0], [-s, 0, c]])
+
+
+def _rz(a: float) -> np.ndarray:
+    c, s = np.cos(a), np.sin(a)
+    return np.array([[c, -s, 0], [s, c, 0], [0, 0, 1]])
+
+
+def rotation_matrix(yaw: float, pitch: float, roll: float) -> np.ndarray:
+    """`[3, 3]` rotation (camera frame) of a head at (yaw, pitch, roll) degrees."""
+    y, p, r = np.radians([yaw, pitch, roll])
+    return _ry(y) @ _rx(-p) @ _rz(-r)
+
+
+def angles(rotation: np.ndarray) -> Pose:
+    """Inverse of `rotation_matrix` (pitch in [-90, 90])."""
+    ex, ey, ez = rotation[:, 0], rotation[:, 1], rotation[:, 2]
+    return Pose(yaw=float(np.degrees(np.arctan2(ez[0], ez[2]))),
+                pitch=float(np.degrees(np.arcsin(np.clip(ez[1], -1.0, 1.0)))),
+                roll=float(np.degrees(np.arctan2(-ex[1], ey[1]))))
+
+
+def to_camera(points: np.ndarray) -> np.ndarray:
+    """Image-space points `[K, 3]` (x right, y down, z away from camera) -> camera frame."""
+    return points * np.array([1.0, -1.0, -1.0], dtype=points.dtype)
+
+
+from_camera = to_camera  # the flip is its own inverse
+
+
+def face_frame(points: np.ndarray) -> np.ndarray:
+    """Orthonormal face axes `[3, 3]` (columns: across, up, forward) in the camera frame.
+
+    Args:
+        points: `[468, 3]` mesh in image space (see `facepipe.reposition.landmarks`).
+    """
+    if points.shape != (468, 3):
+        raise ValueError(f"`points` must be [468, 3]; got shape {points.shape}")
+    cam = to_camera(np.asarray(points, np.float64))
+    across = sum((cam[left] - cam[right]) / np.linalg.norm(cam[left] - cam[right]) for right, left in SYMMETRIC_PAIRS)
+    across /= np.linalg.norm(across)
+    up = cam[list(FOREHEAD)].mean(0) - cam[list(NOSE_BASE)].mean(0)
+    up -= up.dot(across) * across
+    up /= np.linalg.norm(up)
+    return np.column_stack([across, up, np.cross(across, up)])
+
+
+def head_pose(points: np.ndarray) -> Pose:
+    """Yaw, pitch and roll in degrees of a face mesh `[468, 3]` (image space)."""
+    return angles(face_frame(points))

@@ -1,0 +1,179 @@
+"""Face landmarks from MediaPipe's models on LiteRT: face box -> 468-point 3D mesh -> irises.
+
+The three `.tflite` files come from the mediapipe 0.10.21 wheel through the model registry; we run
+them with `ai-edge-litert` and reimplement the small amount of glue MediaPipe's graphs do (SSD anchor
+decoding, rotated square crops, mapping points back). Coordinates are source-image pixels; `z` is
+depth in the same pixel units, negative towards the camera (MediaPipe's convention).
+
+Small or tightly cropped faces (a 64 px generated face fills its image) are found by letterboxing
+the image with a margin: BlazeFace short-range expects a face well inside its 128 px view.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any, Optional
+
+import cv2
+import numpy as np
+
+from facepipe._tf import tflite_interpreter
+from facepipe.errors import FacepipeError
+
+__all__ = ["FaceLandmarks", "FaceLandmarker", "NoFaceError", "build", "MODEL_NAMES"]
+
+MODEL_NAMES = ("mediapipe_face_detection", "mediapipe_face_landmark", "mediapipe_iris_landmark")
+DETECT_SIZE, MESH_SIZE, IRIS_SIZE = 128, 192, 64
+MIN_DETECTION_SCORE, MIN_MESH_SCORE = 0.5, 0.5
+# Mesh indices of each eye's corners (subject's right eye first); the eye crop spans 2.3x their distance.
+EYE_CORNERS = ((33, 133), (362, 263))
+RIGHT_EYE_OUTER, LEFT_EYE_OUTER = 33, 263
+
+
+class NoFaceError(FacepipeError):
+    """No face was found in an image (or its landmarks are not trustworthy)."""
+
+
+@dataclass(frozen=True)
+class FaceLandmarks:
+    """One face's landmarks in source-image pixels.
+
+    Attributes:
+        points: `[468, 3]` float32 mesh vertices (x, y, z).
+        iris: `[2, 5, 3]` float32, subject's right then left iris: centre, then 4 points on the rim.
+        score: the mesh model's face-presence probability.
+    """
+
+    points: np.ndarray
+    iris: np.ndarray
+    score: float
+
+
+def _anchors() -> np.ndarray:
+    """BlazeFace short-range SSD anchor centres `[896, 2]` in [0, 1] (strides 8 and 16; 2 and 6 per cell)."""
+    centres = []
+    for stride, per_cell in ((8, 2), (16, 6)):
+        n = DETECT_SIZE // stride
+        grid = (np.stack(np.meshgrid(np.arange(n), np.arange(n)), -1).reshape(-1, 2) + 0.5) / n
+        centres.append(np.repeat(grid, per_cell, axis=0))
+    return np.concatenate(centres).astype(np.float32)
+
+
+_ANCHORS = _anchors()
+
+
+def _square_crop(image: np.ndarray, centre: np.ndarray, size: float, angle: float, out: int,
+                 flip: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Crop a rotated square (side `size` px, rotated by `angle` rad) to `out` x `out`.
+
+    Returns the crop and the 2x3 matrix mapping crop pixels back to image pixels.
+    """
+    c, s = np.cos(angle), np.sin(angle)
+    scale = size / out
+    sign = -1.0 if flip else 1.0
+    # image = centre + R(angle) @ diag(sign, 1) @ (crop - out/2) * scale
+    to_image = np.array([[c * scale * sign, -s * scale, 0.0], [s * scale * sign, c * scale, 0.0]])
+    to_image[:, 2] = centre - to_image[:, :2] @ np.array([out / 2, out / 2])
+    crop = cv2.warpAffine(image, to_image, (out, out), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                          borderMode=cv2.BORDER_REPLICATE)
+    return crop, to_image
+
+
+def _to_image(points: np.ndarray, to_image: np.ndarray, size: float, out: int) -> np.ndarray:
+    """Map `[K, 3]` crop-space points to image pixels (z scaled like x)."""
+    xy = points[:, :2] @ to_image[:, :2].T + to_image[:, 2]
+    return np.column_stack([xy, points[:, 2] * size / out]).astype(np.float32)
+
+
+class FaceLandmarker:
+    """Callable: RGB `[H, W, 3]` uint8 -> `FaceLandmarks` of the most confident face."""
+
+    def __init__(self, detector: str | os.PathLike, mesh: str | os.PathLike, iris: str | os.PathLike,
+                 margins: tuple[float, ...] = (0.0, 0.6)):
+        self._detector = tflite_interpreter(detector)
+        self._mesh = tflite_interpreter(mesh)
+        self._iris = tflite_interpreter(iris)
+        self.margins = margins
+
+    @staticmethod
+    def _run(interpreter: Any, x: np.ndarray) -> list[np.ndarray]:
+        interpreter.set_tensor(interpreter.get_input_details()[0]["index"], x[None].astype(np.float32))
+        interpreter.invoke()
+        return [interpreter.get_tensor(d["index"])[0] for d in interpreter.get_output_details()]
+
+    def detect(self, image: np.ndarray) -> Optional[tuple[np.ndarray, np.ndarray, float]]:
+        """Best face as (box centre-size `[4]` px, 6 keypoints `[6, 2]` px, score), or None."""
+        best = None
+        h, w = image.shape[:2]
+        for margin in self.margins:
+            side = max(h, w) * (1 + margin)
+            offset = np.array([(side - w) / 2, (side - h) / 2])
+            canvas = cv2.copyMakeBorder(image, int(offset[1]), int(side - h - int(offset[1])), int(offset[0]),
+                                        int(side - w - int(offset[0])), cv2.BORDER_CONSTANT, value=(0, 0, 0))
+            x = cv2.resize(canvas, (DETECT_SIZE, DETECT_SIZE), interpolation=cv2.INTER_AREA) / 127.5 - 1.0
+            outputs = self._run(self._detector, x)
+            raw, logits = (outputs if outputs[0].shape[-1] == 16 else outputs[::-1])
+            scores = 1 / (1 + np.exp(-np.clip(logits[:, 0].astype(np.float64), -100, 100)))
+            keep = scores >= MIN_DETECTION_SCORE
+            if not keep.any():
+                continue
+            decoded = raw[keep] / DETECT_SIZE
+            anchors = _ANCHORS[keep]
+            decoded[:, 0:2] += anchors
+            decoded[:, 4::2] += anchors[:, :1]
+            decoded[:, 5::2] += anchors[:, 1:]
+            top = int(np.argmax(scores[keep]))
+            # weighted average of detections overlapping the best one (MediaPipe's weighted NMS)
+            overlap = np.all(np.abs(decoded[:, :2] - decoded[top, :2]) < decoded[top, 2:4] / 2, axis=1)
+            weights = scores[keep][overlap]
+            merged = (decoded[overlap] * weights[:, None]).sum(0) / weights.sum()
+            merged = merged * side - np.tile(offset, 8)
+            merged[2:4] += np.tile(offset, 8)[2:4]  # sizes are not shifted
+            score = float(scores[keep][top])
+            if best is None or score > best[2]:
+                best = (merged[:4], merged[4:].reshape(6, 2), score)
+        return best
+
+    def _mesh_pass(self, image: np.ndarray, centre: np.ndarray, size: float, angle: float):
+        crop, to_image = _square_crop(image, centre, size, angle, MESH_SIZE)
+        outputs = self._run(self._mesh, crop.astype(np.float32) / 255.0)
+        flat = next(o for o in outputs if o.size == 468 * 3).reshape(468, 3)
+        logit = float(next(o for o in outputs if o.size == 1).reshape(()))
+        return _to_image(flat, to_image, size, MESH_SIZE), 1 / (1 + np.exp(-logit))
+
+    def _irises(self, image: np.ndarray, points: np.ndarray) -> np.ndarray:
+        irises = []
+        for eye, (a, b) in enumerate(EYE_CORNERS):
+            p, q = points[a, :2], points[b, :2]
+            angle = np.arctan2(q[1] - p[1], q[0] - p[0]) if eye == 0 else np.arctan2(p[1] - q[1], p[0] - q[0])
+            size = float(np.linalg.norm(q - p) * 2.3)
+            crop, to_image = _square_crop(image, (p + q) / 2, size, angle, IRIS_SIZE, flip=eye == 1)
+            outputs = self._run(self._iris, crop.astype(np.float32) / 255.0)
+            iris = next(o for o in outputs if o.size == 15).reshape(5, 3)
+            irises.append(_to_image(iris, to_image, size, IRIS_SIZE))
+        return np.stack(irises)
+
+    def __call__(self, image: np.ndarray) -> FaceLandmarks:
+        if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
+            raise ValueError(f"image must be [H, W, 3] uint8; got shape {image.shape} dtype {image.dtype}")
+        found = self.detect(image)
+        if found is None:
+            raise NoFaceError(f"no face found in the {image.shape[1]}x{image.shape[0]} image")
+        box, keypoints, _ = found
+        eyes = keypoints[1] - keypoints[0]  # subject's right eye -> left eye
+        angle = float(np.arctan2(eyes[1], eyes[0]))
+        points, score = self._mesh_pass(image, box[:2], float(max(box[2:4])) * 1.5, angle)
+        # second pass on the ROI the mesh itself implies (MediaPipe's tracking step): tighter, upright
+        eyes = points[LEFT_EYE_OUTER, :2] - points[RIGHT_EYE_OUTER, :2]
+        lo, hi = points[:, :2].min(0), points[:, :2].max(0)
+        points, score = self._mesh_pass(image, (lo + hi) / 2, float((hi - lo).max()) * 1.5,
+                                        float(np.arctan2(eyes[1], eyes[0])))
+        if score < MIN_MESH_SCORE:
+            raise NoFaceError(f"face landmarks not trusted (score {score:.2f} < {MIN_MESH_SCORE})")
+        return FaceLandmarks(points=points, iris=self._irises(image, points), score=float(score))
+
+
+def build(models: Any) -> FaceLandmarker:
+    """A landmarker with the three MediaPipe models fetched and verified through `models`."""
+    return FaceLandmarker(*(models.path(name) for name in MODEL_NAMES))

@@ -1,0 +1,54 @@
+"""Head-pose conventions: exact under rigid rotation, signs as the README states on real photos."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from photos import PHOTOS
+
+from facepipe.evaluate.pose import angles, from_camera, head_pose, rotation_matrix, to_camera
+from facepipe.reposition.landmarks import build
+
+
+@pytest.fixture(scope="module")
+def landmarker(models):
+    return build(models)
+
+
+def test_angles_invert_rotation_matrix():
+    rng = np.random.default_rng(0)
+    for yaw, pitch, roll in rng.uniform([-170, -85, -170], [170, 85, 170], (50, 3)):
+        pose = angles(rotation_matrix(yaw, pitch, roll))
+        assert np.allclose([pose.yaw, pose.pitch, pose.roll], [yaw, pitch, roll], atol=1e-6)
+
+
+def test_signs_of_the_basic_rotations():
+    nose = np.array([0.0, 0.0, 1.0])
+    assert (rotation_matrix(30, 0, 0) @ nose)[0] > 0  # yaw > 0: nose to image right (+X)
+    assert (rotation_matrix(0, 30, 0) @ nose)[1] > 0  # pitch > 0: nose up (+Y)
+    assert (rotation_matrix(0, 0, 30) @ np.array([0.0, 1.0, 0.0]))[0] > 0  # roll > 0: top of head to the right
+
+
+@pytest.mark.parametrize("photo", sorted(PHOTOS))
+def test_rigid_rotation_of_a_mesh_is_measured_exactly(landmarker, photo):
+    points = landmarker(PHOTOS[photo]()).points.astype(np.float64)
+    before = rotation_matrix(**head_pose(points).__dict__)
+    for target in [(30, 0, 0), (0, -25, 0), (0, 0, 20), (-40, 20, 10)]:
+        delta = rotation_matrix(*target) @ before.T
+        pivot = points.mean(0)
+        moved = from_camera((to_camera(points - pivot)) @ delta.T) + pivot
+        pose = head_pose(moved)
+        assert np.allclose([pose.yaw, pose.pitch, pose.roll], target, atol=1e-6)
+
+
+@pytest.mark.parametrize("photo", sorted(PHOTOS))
+def test_image_roll_and_mirror_signs_on_real_photos(landmarker, photo):
+    image = PHOTOS[photo]()
+    base = head_pose(landmarker(image).points)
+    h, w = image.shape[:2]
+    clockwise = cv2.warpAffine(image, cv2.getRotationMatrix2D((w / 2, h / 2), -15, 1.0), (w, h))
+    assert head_pose(landmarker(clockwise).points).roll - base.roll == pytest.approx(15, abs=3)
+    mirrored = head_pose(landmarker(np.ascontiguousarray(image[:, ::-1])).points)
+    assert abs(mirrored.roll + base.roll) < 3 and abs(mirrored.yaw + base.yaw) < 3
+    assert abs(base.yaw) < 5 and abs(base.roll) < 5  # both photos are near-frontal portraits

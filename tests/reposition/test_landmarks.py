@@ -1,0 +1,52 @@
+"""MediaPipe's detector, mesh and iris models on LiteRT find faces in real photos and generated faces."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from photos import PHOTOS
+
+from facepipe.generate import sample_latents
+from facepipe.generate.dcgan import build as build_generator
+from facepipe.reposition.landmarks import NoFaceError, build
+
+
+@pytest.fixture(scope="module")
+def landmarker(models):
+    return build(models)
+
+
+@pytest.mark.parametrize("photo", sorted(PHOTOS))
+def test_real_photos_get_a_plausible_mesh(landmarker, photo):
+    image = PHOTOS[photo]()
+    face = landmarker(image)
+    assert face.score > 0.9 and face.points.shape == (468, 3) and face.iris.shape == (2, 5, 3)
+    pts = face.points
+    right_eye, left_eye, nose, chin = pts[33], pts[263], pts[1], pts[152]
+    assert right_eye[0] < nose[0] < left_eye[0]  # subject's right eye is on the image's left
+    assert max(right_eye[1], left_eye[1]) < nose[1] < chin[1]  # eyes above nose above chin
+    assert nose[2] < pts[234, 2]  # nose tip nearer the camera than the cheek edge
+    for eye, (a, b) in enumerate(((33, 133), (362, 263))):
+        lo, hi = np.minimum(pts[a], pts[b]), np.maximum(pts[a], pts[b])
+        centre = face.iris[eye, 0]
+        assert lo[0] < centre[0] < hi[0] and abs(centre[1] - (lo[1] + hi[1]) / 2) < (hi[0] - lo[0]) / 2
+
+
+def test_generated_faces_are_mostly_landmarkable(landmarker, models):
+    from types import SimpleNamespace
+
+    generator = build_generator(SimpleNamespace(model="dcgan_digiface", name="dcgan_digiface", batch_size=32), models)
+    faces = generator.synthesize(sample_latents(np.random.default_rng(0), 20, 100))
+    found = 0
+    for face in faces:
+        try:
+            landmarker(face)
+            found += 1
+        except NoFaceError:
+            pass
+    assert found >= 16  # measured 37 of 40 on seeds 0..39 of this generator
+
+
+def test_no_face_is_a_clear_error(landmarker):
+    with pytest.raises(NoFaceError, match="no face"):
+        landmarker(np.full((128, 128, 3), 127, np.uint8))
