@@ -39,19 +39,22 @@ class HeadModel:
         n_moving: mesh + head-proxy points (the rest are static background anchors).
         pivot: `[3]` rotation centre (inside the head, behind the face).
         triangles: `[T, 3]` vertex indices, triangulated in the source image.
+        pad: pixels of margin rendered around the image, so a head filling a tight crop keeps the
+            room its proxy and background ring need (coordinates above include it).
     """
 
     points: np.ndarray
     n_moving: int
     pivot: np.ndarray
     triangles: np.ndarray
+    pad: int = 0
 
 
 def _ellipsoid_points(centre: np.ndarray, axes: np.ndarray, radii: np.ndarray, n_lat: int = 9,
                       n_lon: int = 24) -> np.ndarray:
     """Points on an ellipsoid's camera-facing half and rim (latitude measured from the face axis)."""
     pts = []
-    for lat in np.linspace(35, 115, n_lat):  # degrees away from the forward axis; > 90 wraps behind
+    for lat in np.linspace(35, 90, n_lat):  # degrees away from the forward axis; 90 is the rim
         for lon in np.linspace(0, 360, n_lon, endpoint=False):
             a, b = np.radians(lat), np.radians(lon)
             local = np.array([np.sin(a) * np.cos(b), np.sin(a) * np.sin(b), np.cos(a)]) * radii
@@ -72,6 +75,11 @@ def head_model(points: np.ndarray, image_shape: tuple[int, int], depth_gain: flo
     height = np.linalg.norm(cam[10] - cam[152])
     centre = cam.mean(0) - axes[:, 2] * 0.45 * width + axes[:, 1] * 0.12 * height
     radii = np.array([0.62 * width, 0.78 * height, 0.62 * width])
+    h, w = image_shape
+    ring = from_camera(_ellipsoid_points(centre, axes, radii * 1.35, n_lat=1, n_lon=32))[:, :2]
+    pad = int(np.ceil(max(0.0, -ring.min(), (ring - [w - 1, h - 1]).max()))) + 2
+    shift = np.array([pad, -pad, 0.0])  # image (x + pad, y + pad) in camera coordinates
+    cam, centre, h, w = cam + shift, centre + shift, h + 2 * pad, w + 2 * pad
     proxy = _ellipsoid_points(centre, axes, radii)
     # keep proxy points that project outside the mesh (the mesh already covers the face itself)
     hull = cv2.convexHull(cam[:, :2].astype(np.float32))
@@ -79,9 +87,7 @@ def head_model(points: np.ndarray, image_shape: tuple[int, int], depth_gain: flo
                         for x, y in proxy[:, :2]])
     proxy = proxy[outside]
     moving = np.concatenate([cam, proxy])
-    h, w = image_shape
     ring = _ellipsoid_points(centre, axes, radii * 1.35, n_lat=1, n_lon=32)  # static, just outside the head
-    ring = ring[np.all(np.abs(ring[:, :2] - [w / 2, -h / 2]) < [w / 2, h / 2], axis=1)]
     border = np.array([[x, -y] for x in np.linspace(0, w - 1, 9) for y in (0, h - 1)]
                       + [[x, -y] for y in np.linspace(0, h - 1, 9)[1:-1] for x in (0, w - 1)])
     far = moving[:, 2].min() - 10 * width  # background lies far behind every head point
@@ -90,7 +96,7 @@ def head_model(points: np.ndarray, image_shape: tuple[int, int], depth_gain: flo
     all_points = np.concatenate([moving, static])
     src2d = from_camera(all_points)[:, :2]
     triangles = Delaunay(src2d).simplices
-    return HeadModel(points=all_points, n_moving=len(moving), pivot=centre, triangles=triangles)
+    return HeadModel(points=all_points, n_moving=len(moving), pivot=centre, triangles=triangles, pad=pad)
 
 
 def pose_change(source: np.ndarray, target: Pose, yaw_gain: float = YAW_GAIN) -> np.ndarray:
@@ -109,6 +115,9 @@ def _project(model: HeadModel, rotation: np.ndarray) -> tuple[np.ndarray, np.nda
 
 def rotate_head(image: np.ndarray, model: HeadModel, rotation: np.ndarray) -> np.ndarray:
     """Render `image` `[H, W, 3]` uint8 with the head rotated by `rotation` (`[3, 3]`, camera frame)."""
+    p = model.pad
+    crop_h, crop_w = image.shape[:2]
+    image = cv2.copyMakeBorder(image, p, p, p, p, cv2.BORDER_REPLICATE)
     h, w = image.shape[:2]
     src = from_camera(model.points)[:, :2]
     dst, depth = _project(model, rotation)
@@ -131,4 +140,5 @@ def rotate_head(image: np.ndarray, model: HeadModel, rotation: np.ndarray) -> np
     map_y = (xs * m[..., 0, 1] + ys * m[..., 1, 1] + m[..., 2, 1]).astype(np.float32)
     uncovered = labels < 0
     map_x[uncovered], map_y[uncovered] = xs[uncovered], ys[uncovered]
-    return cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    out = cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return out[p : p + crop_h, p : p + crop_w]
