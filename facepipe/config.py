@@ -26,9 +26,12 @@ __all__ = [
     "FacepipeConfig",
     "load",
     "to_dict",
+    "EXPRESSION_NAMES",
 ]
 
 MAX_ANGLE_LIMIT = 90
+# Expressions the reposition stage knows how to make (facepipe/reposition/); `expressions.names` picks from these.
+EXPRESSION_NAMES = ("neutral", "smile", "laugh", "surprise", "sad", "angry", "blink", "wink")
 IMAGE_FORMATS = ("png", "jpeg", "webp")
 
 
@@ -106,6 +109,8 @@ class ExpressionsConf:
 
     def __post_init__(self) -> None:
         _check(len(self.names) > 0, "expressions.names", self.names, "a non-empty list")
+        for name in self.names:
+            _check(name in EXPRESSION_NAMES, "expressions.names", name, ", ".join(EXPRESSION_NAMES))
         _check(0 <= self.intensity_min <= self.intensity_max <= 1, "expressions.intensity_min/max",
                (self.intensity_min, self.intensity_max), "0 <= min <= max <= 1")
 
