@@ -107,10 +107,11 @@ class FaceLandmarker:
         best = None
         h, w = image.shape[:2]
         for margin in self.margins:
-            side = max(h, w) * (1 + margin)
-            offset = np.array([(side - w) / 2, (side - h) / 2])
-            canvas = cv2.copyMakeBorder(image, int(offset[1]), int(side - h - int(offset[1])), int(offset[0]),
-                                        int(side - w - int(offset[0])), cv2.BORDER_CONSTANT, value=(0, 0, 0))
+            side = int(round(max(h, w) * (1 + margin)))
+            left, top = (side - w) // 2, (side - h) // 2
+            offset = np.array([left, top], np.float64)
+            canvas = cv2.copyMakeBorder(image, top, side - h - top, left, side - w - left,
+                                        cv2.BORDER_CONSTANT, value=(0, 0, 0))
             x = cv2.resize(canvas, (DETECT_SIZE, DETECT_SIZE), interpolation=cv2.INTER_AREA) / 127.5 - 1.0
             outputs = self._run(self._detector, x)
             raw, logits = (outputs if outputs[0].shape[-1] == 16 else outputs[::-1])
@@ -123,16 +124,16 @@ class FaceLandmarker:
             decoded[:, 0:2] += anchors
             decoded[:, 4::2] += anchors[:, :1]
             decoded[:, 5::2] += anchors[:, 1:]
-            top = int(np.argmax(scores[keep]))
+            first = int(np.argmax(scores[keep]))
             # weighted average of detections overlapping the best one (MediaPipe's weighted NMS)
-            overlap = np.all(np.abs(decoded[:, :2] - decoded[top, :2]) < decoded[top, 2:4] / 2, axis=1)
+            overlap = np.all(np.abs(decoded[:, :2] - decoded[first, :2]) < decoded[first, 2:4] / 2, axis=1)
             weights = scores[keep][overlap]
-            merged = (decoded[overlap] * weights[:, None]).sum(0) / weights.sum()
-            merged = merged * side - np.tile(offset, 8)
-            merged[2:4] += np.tile(offset, 8)[2:4]  # sizes are not shifted
-            score = float(scores[keep][top])
+            merged = (decoded[overlap] * weights[:, None]).sum(0) / weights.sum() * side  # canvas pixels
+            box = np.concatenate([merged[:2] - offset, merged[2:4]])  # centre moves back, size does not
+            keypoints = merged[4:].reshape(6, 2) - offset
+            score = float(scores[keep][first])
             if best is None or score > best[2]:
-                best = (merged[:4], merged[4:].reshape(6, 2), score)
+                best = (box, keypoints, score)
         return best
 
     def _mesh_pass(self, image: np.ndarray, centre: np.ndarray, size: float, angle: float):
