@@ -34,6 +34,14 @@ def models() -> ModelStore:
     return store
 
 
+@pytest.fixture(scope="session")
+def landmarker(models):
+    """MediaPipe detector + mesh + iris on LiteRT, shared by the reposition and evaluate tests."""
+    from facepipe.reposition.landmarks import build
+
+    return build(models)
+
+
 @pytest.fixture
 def make_cfg(tmp_path, models):
     """Config factory writing under tmp_path, tracking off unless asked for."""

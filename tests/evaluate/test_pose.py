@@ -8,12 +8,6 @@ import pytest
 from photos import PHOTOS
 
 from facepipe.evaluate.pose import angles, from_camera, head_pose, rotation_matrix, to_camera
-from facepipe.reposition.landmarks import build
-
-
-@pytest.fixture(scope="module")
-def landmarker(models):
-    return build(models)
 
 
 def test_angles_invert_rotation_matrix():

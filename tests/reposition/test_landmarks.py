@@ -8,12 +8,7 @@ from photos import PHOTOS
 
 from facepipe.generate import sample_latents
 from facepipe.generate.dcgan import build as build_generator
-from facepipe.reposition.landmarks import NoFaceError, build
-
-
-@pytest.fixture(scope="module")
-def landmarker(models):
-    return build(models)
+from facepipe.reposition.landmarks import NoFaceError
 
 
 @pytest.mark.parametrize("photo", sorted(PHOTOS))

@@ -7,13 +7,7 @@ import pytest
 from photos import PHOTOS
 
 from facepipe.evaluate.pose import Pose, face_frame, head_pose
-from facepipe.reposition.landmarks import build
 from facepipe.reposition.mesh_warp import head_model, pose_change, rotate_head
-
-
-@pytest.fixture(scope="module")
-def landmarker(models):
-    return build(models)
 
 
 def test_identity_rotation_reproduces_the_image(landmarker):
