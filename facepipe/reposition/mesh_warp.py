@@ -1,12 +1,13 @@
 """Rotate a face in an image: a 3D landmark mesh plus a head proxy, warped triangle by triangle.
 
 The 468-point mesh is extended with points on an ellipsoid fitted around it (forehead, hair, ears,
-jaw sides: what the mesh does not cover) and with static anchors on the image border and around the
-head (background). Head points rotate about a pivot inside the head; everything is projected
-orthographically, triangulated in the source image (Delaunay), and rendered back to front: a label
+jaw sides: what the mesh does not cover). The head rotates about a pivot inside it, is projected
+orthographically, triangulated in the source image (Delaunay) and rendered back to front: a label
 map of destination triangles (painter's order by depth), then one `cv2.remap` through each
 triangle's inverse affine map. Adjacent triangles share vertices, so the map is continuous; regions
-the source never saw are filled with the stretched texture of their neighbours, never left empty.
+the source never saw take the stretched texture of their neighbours. The head layer is composited
+over a background plate (the source with the head inpainted), so what a turning head uncovers is
+background, never a hole.
 """
 
 from __future__ import annotations
@@ -35,8 +36,7 @@ class HeadModel:
     """3D points of one head in camera coordinates, ready to be rotated.
 
     Attributes:
-        points: `[K, 3]` float64 camera-frame points; the first `n_moving` move with the head.
-        n_moving: mesh + head-proxy points (the rest are static background anchors).
+        points: `[K, 3]` float64 camera-frame points: the 468 mesh vertices, then the head proxy.
         pivot: `[3]` rotation centre (inside the head, behind the face).
         triangles: `[T, 3]` vertex indices, triangulated in the source image.
         pad: pixels of margin rendered around the image, so a head filling a tight crop keeps the
@@ -44,7 +44,6 @@ class HeadModel:
     """
 
     points: np.ndarray
-    n_moving: int
     pivot: np.ndarray
     triangles: np.ndarray
     pad: int = 0
@@ -87,16 +86,21 @@ def head_model(points: np.ndarray, image_shape: tuple[int, int], depth_gain: flo
                         for x, y in proxy[:, :2]])
     proxy = proxy[outside]
     moving = np.concatenate([cam, proxy])
-    ring = _ellipsoid_points(centre, axes, radii * 1.35, n_lat=1, n_lon=32)  # static, just outside the head
-    border = np.array([[x, -y] for x in np.linspace(0, w - 1, 9) for y in (0, h - 1)]
-                      + [[x, -y] for y in np.linspace(0, h - 1, 9)[1:-1] for x in (0, w - 1)])
-    far = moving[:, 2].min() - 10 * width  # background lies far behind every head point
-    static = np.concatenate([ring[:, :2], border])
-    static = np.column_stack([static, np.full(len(static), far)])
-    all_points = np.concatenate([moving, static])
-    src2d = from_camera(all_points)[:, :2]
-    triangles = Delaunay(src2d).simplices
-    return HeadModel(points=all_points, n_moving=len(moving), pivot=centre, triangles=triangles, pad=pad)
+    triangles = Delaunay(from_camera(moving)[:, :2]).simplices
+    return HeadModel(points=moving, pivot=centre, triangles=triangles, pad=pad)
+
+
+def background_plate(image: np.ndarray, model: HeadModel) -> np.ndarray:
+    """The padded image with the head region inpainted: what shows where a turning head no longer is.
+
+    Compute it once per source image and pass it to each `rotate_head` call for that image.
+    """
+    p = model.pad
+    padded = cv2.copyMakeBorder(image, p, p, p, p, cv2.BORDER_REPLICATE)
+    mask = np.zeros(padded.shape[:2], np.uint8)
+    hull = cv2.convexHull(np.round(from_camera(model.points)[:, :2]).astype(np.int32))
+    cv2.fillConvexPoly(mask, hull, 255)
+    return cv2.inpaint(padded, mask, max(3, padded.shape[0] // 40), cv2.INPAINT_TELEA)
 
 
 def pose_change(source: np.ndarray, target: Pose, yaw_gain: float = YAW_GAIN) -> np.ndarray:
@@ -108,21 +112,33 @@ def pose_change(source: np.ndarray, target: Pose, yaw_gain: float = YAW_GAIN) ->
 
 def _project(model: HeadModel, rotation: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Image-space 2D positions `[K, 2]` and depths `[K]` (camera Z) after rotating the head."""
-    pts = model.points.copy()
-    pts[: model.n_moving] = (pts[: model.n_moving] - model.pivot) @ rotation.T + model.pivot
+    pts = (model.points - model.pivot) @ rotation.T + model.pivot
     return from_camera(pts)[:, :2], pts[:, 2]
 
 
-def rotate_head(image: np.ndarray, model: HeadModel, rotation: np.ndarray) -> np.ndarray:
-    """Render `image` `[H, W, 3]` uint8 with the head rotated by `rotation` (`[3, 3]`, camera frame)."""
+def rotate_head(image: np.ndarray, model: HeadModel, rotation: np.ndarray,
+                plate: np.ndarray | None = None) -> np.ndarray:
+    """Render `image` `[H, W, 3]` uint8 with the head rotated by `rotation` (`[3, 3]`, camera frame).
+
+    The head layer (mesh + proxy triangles, back to front) is composited with a one-pixel feather
+    over `plate` (see `background_plate`; computed here when not given).
+    """
     p = model.pad
     crop_h, crop_w = image.shape[:2]
+    plate = background_plate(image, model) if plate is None else plate
     image = cv2.copyMakeBorder(image, p, p, p, p, cv2.BORDER_REPLICATE)
     h, w = image.shape[:2]
     src = from_camera(model.points)[:, :2]
     dst, depth = _project(model, rotation)
     tris = model.triangles
-    order = np.argsort(depth[tris].mean(1))  # back to front: later triangles paint over earlier ones
+    # Back-face culling: a triangle whose winding flips has turned away from the camera; drawn, its
+    # thin sliver would paint over the surface in front of it.
+    def winding(p: np.ndarray) -> np.ndarray:
+        a, b, c = p[tris[:, 0]], p[tris[:, 1]], p[tris[:, 2]]
+        return np.sign((b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0]))
+
+    facing = winding(src) == winding(dst)
+    order = [t for t in np.argsort(depth[tris].mean(1)) if facing[t]]  # back to front: later paint over
     labels = np.full((h, w), -1, np.int32)
     scale = 1 << _SHIFT
     for t in order:
@@ -138,7 +154,7 @@ def rotate_head(image: np.ndarray, model: HeadModel, rotation: np.ndarray) -> np
     m = maps[lab]  # [H, W, 3, 2]
     map_x = (xs * m[..., 0, 0] + ys * m[..., 1, 0] + m[..., 2, 0]).astype(np.float32)
     map_y = (xs * m[..., 0, 1] + ys * m[..., 1, 1] + m[..., 2, 1]).astype(np.float32)
-    uncovered = labels < 0
-    map_x[uncovered], map_y[uncovered] = xs[uncovered], ys[uncovered]
-    out = cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    head = cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    alpha = cv2.GaussianBlur((labels >= 0).astype(np.float32), (3, 3), 0)[..., None]
+    out = np.rint(alpha * head + (1 - alpha) * plate).astype(np.uint8)
     return out[p : p + crop_h, p : p + crop_w]
