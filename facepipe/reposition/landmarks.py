@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import cv2
 import numpy as np
@@ -21,7 +21,7 @@ import numpy as np
 from facepipe._tf import tflite_interpreter
 from facepipe.errors import FacepipeError
 
-__all__ = ["FaceLandmarks", "FaceLandmarker", "NoFaceError", "build", "MODEL_NAMES"]
+__all__ = ["FaceLandmarks", "FaceLandmarker", "NoFaceError", "build", "usable", "MODEL_NAMES"]
 
 MODEL_NAMES = ("mediapipe_face_detection", "mediapipe_face_landmark", "mediapipe_iris_landmark")
 DETECT_SIZE, MESH_SIZE, IRIS_SIZE = 128, 192, 64
@@ -29,6 +29,13 @@ MIN_DETECTION_SCORE, MIN_MESH_SCORE = 0.5, 0.5
 # Mesh indices of each eye's corners (subject's right eye first); the eye crop spans 2.3x their distance.
 EYE_CORNERS = ((33, 133), (362, 263))
 RIGHT_EYE_OUTER, LEFT_EYE_OUTER = 33, 263
+# The iris model's first 16 eye-contour points are these mesh vertices (lower lid outer -> inner
+# corner, then the upper lid), per eye as cropped (the left eye's crop is mirrored): MediaPipe's
+# "refined landmarks" replace the mesh's lids with them, which follow a closing eye far better.
+EYE_CONTOUR_TO_MESH = (
+    (33, 7, 163, 144, 145, 153, 154, 155, 133, 246, 161, 160, 159, 158, 157, 173),
+    (263, 249, 390, 373, 374, 380, 381, 382, 362, 466, 388, 387, 386, 385, 384, 398),
+)
 
 
 class NoFaceError(FacepipeError):
@@ -40,7 +47,7 @@ class FaceLandmarks:
     """One face's landmarks in source-image pixels.
 
     Attributes:
-        points: `[468, 3]` float32 mesh vertices (x, y, z).
+        points: `[468, 3]` float32 mesh vertices (x, y, z), eyelids refined by the iris model.
         iris: `[2, 5, 3]` float32, subject's right then left iris: centre, then 4 points on the rim.
         score: the mesh model's face-presence probability.
     """
@@ -143,19 +150,28 @@ class FaceLandmarker:
         logit = float(next(o for o in outputs if o.size == 1).reshape(()))
         return _to_image(flat, to_image, size, MESH_SIZE), 1 / (1 + np.exp(-logit))
 
-    def _irises(self, image: np.ndarray, points: np.ndarray) -> np.ndarray:
-        irises = []
+    def _eyes(self, image: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Irises `[2, 5, 3]` and the mesh with both eyes' lids refined by the iris model."""
+        irises, refined = [], points.copy()
         for eye, (a, b) in enumerate(EYE_CORNERS):
             p, q = points[a, :2], points[b, :2]
-            angle = np.arctan2(q[1] - p[1], q[0] - p[0]) if eye == 0 else np.arctan2(p[1] - q[1], p[0] - q[0])
+            # both crops upright along the eye line; the left eye's is mirrored to look like a right eye
+            angle = np.arctan2(q[1] - p[1], q[0] - p[0])
             size = float(np.linalg.norm(q - p) * 2.3)
             crop, to_image = _square_crop(image, (p + q) / 2, size, angle, IRIS_SIZE, flip=eye == 1)
             outputs = self._run(self._iris, crop.astype(np.float32) / 255.0)
             iris = next(o for o in outputs if o.size == 15).reshape(5, 3)
+            contour = _to_image(next(o for o in outputs if o.size == 71 * 3).reshape(71, 3)[:16], to_image, size, IRIS_SIZE)
             irises.append(_to_image(iris, to_image, size, IRIS_SIZE))
-        return np.stack(irises)
+            refined[list(EYE_CONTOUR_TO_MESH[eye]), :2] = contour[:, :2]
+        return np.stack(irises), refined
 
-    def __call__(self, image: np.ndarray) -> FaceLandmarks:
+    def mesh(self, image: np.ndarray) -> tuple[np.ndarray, float]:
+        """The 468-point mesh `[468, 3]` and its score, without the irises (enough for head pose).
+
+        Raises:
+            NoFaceError: no face, or a mesh score below `MIN_MESH_SCORE`.
+        """
         if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
             raise ValueError(f"image must be [H, W, 3] uint8; got shape {image.shape} dtype {image.dtype}")
         found = self.detect(image)
@@ -172,9 +188,32 @@ class FaceLandmarker:
                                         float(np.arctan2(eyes[1], eyes[0])))
         if score < MIN_MESH_SCORE:
             raise NoFaceError(f"face landmarks not trusted (score {score:.2f} < {MIN_MESH_SCORE})")
-        return FaceLandmarks(points=points, iris=self._irises(image, points), score=float(score))
+        return points, float(score)
+
+    def __call__(self, image: np.ndarray) -> FaceLandmarks:
+        points, score = self.mesh(image)
+        iris, refined = self._eyes(image, points)
+        return FaceLandmarks(points=refined, iris=iris, score=score)
 
 
 def build(models: Any) -> FaceLandmarker:
     """A landmarker with the three MediaPipe models fetched and verified through `models`."""
     return FaceLandmarker(*(models.path(name) for name in MODEL_NAMES))
+
+
+def usable(models: Any, max_angle: Optional[float] = None) -> Callable[[np.ndarray], bool]:
+    """A predicate for the generate stage's resampling: can this face be landmarked, and (with
+    `max_angle`) is its measured |yaw| and |pitch| at most that many degrees?"""
+    from facepipe.evaluate.pose import head_pose
+
+    landmarker = build(models)
+
+    def check(image: np.ndarray) -> bool:
+        try:
+            points, _ = landmarker.mesh(image)
+        except NoFaceError:
+            return False
+        pose = head_pose(points)
+        return max_angle is None or max(abs(pose.yaw), abs(pose.pitch)) <= max_angle
+
+    return check
