@@ -2,7 +2,7 @@
 
     facepipe [overrides...]                 run a job (Hydra; see --help)
     facepipe models list|fetch|verify ...   manage the model registry
-    facepipe stage generate|upscale ...     one DVC stage, configured by params.yaml
+    facepipe stage generate|reposition|upscale ...   one DVC stage, configured by params.yaml
     facepipe params [overrides...]          compose conf/ into params.yaml (as `dvc exp run` does)
 """
 

@@ -42,27 +42,48 @@ def _models(args: argparse.Namespace) -> int:
     return 1 if bad else 0
 
 
+def _person_dirs(root: Path) -> list[Path]:
+    """Person folders (those holding a face.png) directly under a stage's output folder."""
+    from facepipe.stages.generate import FACE_FILE
+
+    found = sorted(p.parent for p in Path(root).glob(f"*/{FACE_FILE}"))
+    if not found:
+        raise SystemExit(f"facepipe: error: --in {str(root)!r} holds no person folder (<id>/{FACE_FILE}); "
+                         "run `stage generate` first")
+    return found
+
+
 def _stage(args: argparse.Namespace) -> int:
     from facepipe.config import load
+    from facepipe.io import read_image
     from facepipe.models.registry import ModelStore
-    from facepipe.stages import generate, upscale
+    from facepipe.reposition.landmarks import usable
+    from facepipe.stages import generate, reposition, upscale
     from facepipe.tracking import Tracker
 
     params = yaml.safe_load(Path(args.params).read_text())
     cfg = load(params)
     models = ModelStore(cfg.paths.model_cache)
+    if args.stage != "generate" and not args.input:
+        raise SystemExit(f"facepipe: error: stage {args.stage} needs --in DIR")
     with Tracker(cfg.tracking, f"stage {args.stage}", {"facepipe.role": "stage", "facepipe.stage": args.stage}) as t:
         t.log_config(cfg)
         if args.stage == "generate":
-            person = generate.run(cfg, Path(args.out), models, t)
-            print(f"generated person {person.id} -> {person.dir}")
-        elif args.stage == "upscale":
-            if not args.input:
-                raise SystemExit("facepipe: error: stage upscale needs --in DIR")
-            result = upscale.run(cfg, Path(args.input), Path(args.out), models, t)
-            print(f"upscaled {len(result.files)} image(s) -> {result.dir}")
-        else:  # argparse restricts choices; kept so every branch ends in a decision
-            raise SystemExit(f"facepipe: error: unknown stage {args.stage!r}")
+            if cfg.reposition.image:
+                person = generate.from_photo(cfg, Path(args.out), t, usable(models))
+            else:
+                person = generate.run(cfg, Path(args.out), models, t, usable(models, cfg.reposition.max_source_angle))
+            print(f"person {person.id} -> {person.dir}")
+        elif args.stage == "reposition":
+            for person_dir in _person_dirs(Path(args.input[0])):
+                face = read_image(person_dir / generate.FACE_FILE)
+                result = reposition.run(cfg, face, Path(args.out) / person_dir.name, models, t)
+                print(f"repositioned {len(result.files)} image(s) -> {result.dir}")
+        else:  # upscale: each --in folder mirrored into --out (contact sheets are overviews, not data)
+            for src in map(Path, args.input):
+                sheets = tuple(src.rglob(reposition.CONTACT_SHEET_FILE))
+                result = upscale.run(cfg, src, Path(args.out), models, t, exclude=sheets)
+                print(f"upscaled {len(result.files)} image(s) from {src} -> {result.dir}")
     return 0
 
 
@@ -100,9 +121,10 @@ def _parser() -> argparse.ArgumentParser:
     models.add_argument("--force", action="store_true", help="fetch: re-download even if cached")
     models.set_defaults(func=_models)
     stage = sub.add_parser("stage", help="run one DVC stage with params from a composed params.yaml")
-    stage.add_argument("stage", choices=["generate", "upscale"])
+    stage.add_argument("stage", choices=["generate", "reposition", "upscale"])
     stage.add_argument("--params", default="params.yaml")
-    stage.add_argument("--in", dest="input", help="upscale: folder of images to upscale")
+    stage.add_argument("--in", dest="input", action="append",
+                       help="reposition: the generate stage's folder; upscale: folder(s) of images (repeatable)")
     stage.add_argument("--out", required=True, help="output folder (a DVC out)")
     stage.set_defaults(func=_stage)
     params = sub.add_parser("params", help="compose conf/ (plus overrides) into params.yaml for DVC")

@@ -21,6 +21,7 @@ __all__ = [
     "AttributesConf",
     "SweepConf",
     "ExpressionsConf",
+    "RepositionConf",
     "UpscalerConf",
     "TrackingConf",
     "FacepipeConfig",
@@ -116,6 +117,26 @@ class ExpressionsConf:
 
 
 @dataclass
+class RepositionConf:
+    """Which repositioning backend renders the dataset, and from what source face."""
+
+    _target_: str = "facepipe.reposition.mesh.build"  # the backend's factory
+    name: str = "mesh"  # option name, part of the dataset settings
+    image: Optional[str] = None  # a face photo to reposition instead of the generated person
+    measure: bool = True  # landmark every produced image and write its measured pose to labels.csv
+    yaw_gain: float = 1.3  # mesh backend: requested yaw changes x this (see reposition/mesh_warp.py)
+    neutralize: bool = True  # close an open, smiling source mouth first: "neutral" shots look neutral
+    # A generated face turned further than this (|yaw| or |pitch|, degrees) is resampled: the warp
+    # can only show what the source saw. Photos are used as given.
+    max_source_angle: float = 20.0
+
+    def __post_init__(self) -> None:
+        _check(0 < self.max_source_angle <= MAX_ANGLE_LIMIT, "reposition.max_source_angle", self.max_source_angle,
+               f"a number in (0, {MAX_ANGLE_LIMIT}]")
+        _check(0.5 <= self.yaw_gain <= 2.0, "reposition.yaw_gain", self.yaw_gain, "a number in [0.5, 2]")
+
+
+@dataclass
 class UpscalerConf:
     """How images are brought to the final size."""
 
@@ -159,6 +180,7 @@ class FacepipeConfig:
     attributes: AttributesConf = field(default_factory=AttributesConf)
     sweep: SweepConf = field(default_factory=SweepConf)
     expressions: ExpressionsConf = field(default_factory=ExpressionsConf)
+    reposition: RepositionConf = field(default_factory=RepositionConf)
     upscaler: UpscalerConf = field(default_factory=UpscalerConf)
     tracking: TrackingConf = field(default_factory=TrackingConf)
 

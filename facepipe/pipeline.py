@@ -1,16 +1,21 @@
-"""One job = one person: generate, then upscale, in the person's folder, tracked as one MLflow run."""
+"""One job = one person: generate (or take a photo), reposition, upscale, in the person's folder.
+
+Tracked as one MLflow run.
+"""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Optional
 
 from facepipe import io
 from facepipe.config import FacepipeConfig
 from facepipe.generate import person_id
 from facepipe.models.registry import ModelStore
-from facepipe.stages import generate, upscale
+from facepipe.reposition import landmarks
+from facepipe.stages import generate, reposition, upscale
 from facepipe.tracking import Tracker
 
 __all__ = ["JobResult", "run_job", "UPSCALED_DIR"]
@@ -21,6 +26,7 @@ UPSCALED_DIR = "upscaled"  # inside a person folder: one subfolder per upscaler 
 @dataclass(frozen=True)
 class JobResult:
     person: generate.GeneratedPerson
+    dataset: reposition.RepositionResult
     upscaled: upscale.UpscaleResult
     run_id: Optional[str]
 
@@ -31,14 +37,21 @@ def run_job(cfg: FacepipeConfig, parent_run_id: Optional[str] = None,
     start = time.perf_counter()
     out_root = io.ensure_writable_dir(cfg.output_dir)
     models = ModelStore(cfg.paths.model_cache)
-    run_name = f"{person_id(cfg)} {cfg.upscaler.name}"
-    with Tracker(cfg.tracking, run_name, {"facepipe.role": "job", **(tags or {})}, parent_run_id) as tracker:
+    photo = cfg.reposition.image
+    who = f"photo {Path(photo).name}" if photo else person_id(cfg)
+    with Tracker(cfg.tracking, f"{who} {cfg.upscaler.name}", {"facepipe.role": "job", **(tags or {})},
+                 parent_run_id) as tracker:
         tracker.log_config(cfg)
-        person = generate.run(cfg, out_root, models, tracker)
+        if photo:
+            person = generate.from_photo(cfg, out_root, tracker, landmarks.usable(models))
+        else:
+            person = generate.run(cfg, out_root, models, tracker,
+                                  landmarks.usable(models, cfg.reposition.max_source_angle))
+        dataset = reposition.run(cfg, person.face, person.dir, models, tracker)
         upscaled_root = person.dir / UPSCALED_DIR
         result = upscale.run(cfg, person.dir, upscaled_root / upscale.upscaled_dir_name(cfg.upscaler),
-                             models, tracker, exclude=(upscaled_root,))
+                             models, tracker, exclude=(upscaled_root, dataset.contact_sheet))
         for path in result.files[:16]:  # the face (and a few more); whole datasets go in as a dataset input
             tracker.log_artifact(path, "upscaled")
         tracker.log_metrics({"total_s": time.perf_counter() - start})
-    return JobResult(person=person, upscaled=result, run_id=tracker.run_id)
+    return JobResult(person=person, dataset=dataset, upscaled=result, run_id=tracker.run_id)

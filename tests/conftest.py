@@ -44,10 +44,11 @@ def landmarker(models):
 
 @pytest.fixture
 def make_cfg(tmp_path, models):
-    """Config factory writing under tmp_path, tracking off unless asked for."""
+    """Config factory writing under tmp_path, tracking off unless asked for, with a small dataset
+    (a 3 x 3 grid and 2 random shots) unless a test asks for more."""
 
     def make(*overrides: str) -> FacepipeConfig:
-        base = [f"output_dir={tmp_path / 'out'}", "tracking=none"]
+        base = [f"output_dir={tmp_path / 'out'}", "tracking=none", "sweep.max_angle=5", "sweep.n_random=2"]
         return compose_cfg(base + list(overrides))
 
     return make

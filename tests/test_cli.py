@@ -10,12 +10,16 @@ from conftest import run_cli
 from facepipe.io import read_image
 
 
-def test_main_command_generates_and_upscales(tmp_path):
-    proc = run_cli("attributes=old_male", "sweep.max_angle=60", f"output_dir={tmp_path / 'out'}",
-                   "tracking=none", cwd=tmp_path)
+def test_main_command_generates_repositions_and_upscales(tmp_path):
+    # the mission's command, with a coarse grid (step 30: 5 x 5) and 3 random shots to stay fast
+    proc = run_cli("attributes=old_male", "sweep.max_angle=60", "sweep.step=30", "sweep.n_random=3",
+                   f"output_dir={tmp_path / 'out'}", "tracking=none", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
     (person,) = [p for p in (tmp_path / "out").iterdir() if p.is_dir()]
     assert read_image(person / "upscaled" / "bicubic-1024-png" / "face.png").shape == (1024, 1024, 3)
+    labels = (person / "labels.csv").read_text().splitlines()
+    assert len(labels) == 1 + 25 + 3 and labels[1].startswith("dataset/grid_y-60_p-60.png,")
+    assert read_image(person / "upscaled" / "bicubic-1024-png" / "dataset" / "random_0002.png").shape == (1024, 1024, 3)
     assert "attribute editing is not implemented yet" in proc.stdout + proc.stderr
     assert "cuInit" not in proc.stderr and "cudart" not in proc.stderr  # TensorFlow start-up noise silenced
 
@@ -35,6 +39,8 @@ def test_help_lists_groups():
         (["sweep.max_angle=91"], "sweep.max_angle=91 is invalid; valid: an integer in [0, 90]"),
         (["sweep.step=0"], "sweep.step=0 is invalid"),
         (["upscaler.output_size=-1"], "upscaler.output_size=-1 is invalid"),
+        (["expressions.names=[smile,grin]"], "expressions.names='grin' is invalid; valid: neutral, smile, laugh"),
+        (["reposition.image=no/such/photo.jpg"], "reposition.image='no/such/photo.jpg' does not exist"),
     ],
 )
 def test_bad_values_exit_2_with_one_line(tmp_path, args, expected):
@@ -77,7 +83,8 @@ def test_missing_model_cannot_be_fetched(tmp_path, monkeypatch):
     monkeypatch.setenv("PIP_TIMEOUT", "2")
     proc = run_cli(f"output_dir={tmp_path / 'out'}", "tracking=none", cwd=tmp_path)
     assert proc.returncode == 2, proc.stderr[-2000:]
-    assert "could not download 'gan-face-generate==1.1.1'" in proc.stderr and "--file" in proc.stderr
+    (line,) = [ln for ln in proc.stderr.splitlines() if ln.startswith("facepipe: error:")]
+    assert "could not download 'mediapipe==0.10.21'" in line and "--file PATH" in line  # the first model needed
     assert not [p for p in (tmp_path / "empty-cache").rglob("*") if p.is_file()]
 
 
@@ -91,3 +98,21 @@ def test_corrupt_cached_model_is_refused(tmp_path, monkeypatch, models):
     assert proc.returncode == 2
     assert proc.stderr.strip().startswith("facepipe: error: model 'dcgan_digiface'") and "sha256" in proc.stderr
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").rglob("face.png"))
+
+
+def test_photo_that_is_not_an_image_or_has_no_face(tmp_path):
+    text = tmp_path / "notes.jpg"
+    text.write_text("not an image")
+    proc = run_cli(f"reposition.image={text}", f"output_dir={tmp_path / 'out'}", "tracking=none", cwd=tmp_path)
+    assert proc.returncode == 2 and proc.stderr.strip().splitlines() == [
+        f"facepipe: error: reposition.image='{text}' is not a readable image; valid: a path to a PNG/JPEG/WebP face photo"]
+
+    from PIL import Image
+
+    Image.new("RGB", (200, 160), (90, 140, 200)).save(tmp_path / "sky.png")  # a picture without a face
+    proc = run_cli(f"reposition.image={tmp_path / 'sky.png'}", f"output_dir={tmp_path / 'out'}", "tracking=none",
+                   cwd=tmp_path)
+    assert proc.returncode == 2
+    (line,) = proc.stderr.strip().splitlines()
+    assert line.startswith("facepipe: error: no face found in the 200x160 image") and "sky.png" in line
+    assert not list((tmp_path / "out").glob("*/dataset/*.png"))

@@ -1,4 +1,4 @@
-"""`dvc repro` runs generate -> upscale from params.yaml; reruns only what a param change touches."""
+"""`dvc repro` runs generate -> reposition -> upscale from params.yaml; reruns only what a change touches."""
 
 from __future__ import annotations
 
@@ -44,6 +44,7 @@ def dvc_repo(tmp_path):
     _dvc(repo, "config", "hydra.enabled", "true")
     params = yaml.safe_load((repo / "params.yaml").read_text())
     params["tracking"]["enabled"] = False
+    params["sweep"].update(max_angle=5, n_random=2)  # a 3 x 3 grid and 2 random shots: fast
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     return repo
 
@@ -56,17 +57,22 @@ def _set_output_size(repo: Path, value: int) -> None:
 
 def test_repro_twice_then_upscale_change_reruns_only_upscale(dvc_repo):
     first = _dvc(dvc_repo, "repro")
-    assert "Running stage 'generate'" in first and "Running stage 'upscale'" in first
+    for stage in ("generate", "reposition", "upscale"):
+        assert f"Running stage '{stage}'" in first
     (person,) = (dvc_repo / "outputs/pipeline/generate").iterdir()
+    repositioned = dvc_repo / "outputs/pipeline/reposition" / person.name
+    assert len(list((repositioned / "dataset").glob("*.png"))) == 11 and (repositioned / "labels.csv").is_file()
     upscaled = dvc_repo / "outputs/pipeline/upscale" / person.name / "face.png"
-    assert upscaled.is_file()
+    assert upscaled.is_file() and len(list(upscaled.parent.glob("dataset/*.png"))) == 11
+    assert not (upscaled.parent / "contact_sheet.png").exists()
 
     second = _dvc(dvc_repo, "repro")
     assert "Running stage" not in second and "up to date" in second
 
     _set_output_size(dvc_repo, 512)
     third = _dvc(dvc_repo, "repro")
-    assert "Running stage 'upscale'" in third and "Running stage 'generate'" not in third
+    assert "Running stage 'upscale'" in third
+    assert "Running stage 'generate'" not in third and "Running stage 'reposition'" not in third
     from PIL import Image
 
     assert Image.open(upscaled).size == (512, 512)
@@ -76,9 +82,11 @@ def test_repro_twice_then_upscale_change_reruns_only_upscale(dvc_repo):
     assert Image.open(upscaled).size == (1024, 1024)
 
 
-def test_dag_chains_generate_into_upscale(dvc_repo):
+def test_dag_chains_generate_reposition_upscale(dvc_repo):
     out = _dvc(dvc_repo, "dag", "--mermaid")
-    assert "generate" in out and "upscale" in out and "-->" in out
+    nodes = {line.split("[")[0].strip(): line.split('"')[1] for line in out.splitlines() if '["' in line}
+    edges = {tuple(nodes[n.strip()] for n in line.split("-->")) for line in out.splitlines() if "-->" in line}
+    assert {("generate", "reposition"), ("reposition", "upscale")} <= edges, out
 
 
 def test_exp_run_recomposes_params_from_conf(dvc_repo):

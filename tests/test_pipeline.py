@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -20,8 +22,14 @@ def test_person_folder_holds_everything_to_reproduce_it(make_cfg):
     result = run_job(make_cfg("attributes=old_male", "seed=3"))
     person = result.person.dir
     assert person.name == result.person.id and len(person.name) == 12
-    for name in ("face.png", "latent.npy", "config.yaml", "person.json"):
+    for name in ("face.png", "latent.npy", "config.yaml", "person.json", "labels.csv", "contact_sheet.png"):
         assert (person / name).is_file(), name
+    assert sorted(p.name for p in (person / "dataset").glob("*.png")) == sorted(
+        f"{row.shot.name}.png" for row in result.dataset.rows)
+    assert len(result.dataset.rows) == 9 + 2
+    # the dataset (not the contact sheet) is upscaled too, mirrored under the upscaler's folder
+    assert len(result.upscaled.files) == 1 + 11
+    assert not (result.upscaled.dir / "contact_sheet.png").exists()
     assert np.array_equal(np.load(person / "latent.npy"), result.person.latent)
     face = io.read_image(result.upscaled.files[0])
     assert face.shape == (1024, 1024, 3)
@@ -43,7 +51,7 @@ def test_rerun_is_a_no_op_and_tampering_is_caught(make_cfg):
     first = run_job(cfg)
     before = _tree(first.person.dir)
     again = run_job(cfg)
-    assert again.upscaled.written == 0 and _tree(first.person.dir) == before
+    assert again.dataset.written == 0 and again.upscaled.written == 0 and _tree(first.person.dir) == before
     Image.fromarray(np.zeros((64, 64, 3), np.uint8)).save(first.person.dir / "face.png")
     with pytest.raises(OutputConflict, match="face.png"):
         run_job(cfg)
@@ -54,9 +62,7 @@ def test_rerun_is_a_no_op_and_tampering_is_caught(make_cfg):
 def test_interrupted_upscale_resumes(make_cfg, monkeypatch):
     cfg = make_cfg("seed=5", "upscaler.batch_size=1")
     person = run_job(cfg).person.dir
-    extra = person / "dataset"
-    for i in range(4):  # stand-in for a dataset: four more images to upscale
-        io.write_image(extra / f"{i}.png", np.full((64, 64, 3), 40 * i, np.uint8))
+    shutil.rmtree(person / "upscaled")
     real_write, calls = io.write_image, []
 
     def crash_on_third(*args, **kwargs):
@@ -71,7 +77,7 @@ def test_interrupted_upscale_resumes(make_cfg, monkeypatch):
     monkeypatch.setattr(upscale_stage.io, "write_image", real_write)
     assert not [p for p in person.rglob("*") if p.name.endswith(".tmp")]
     resumed = run_job(cfg)
-    assert resumed.upscaled.written == 2 and len(resumed.upscaled.files) == 5
+    assert resumed.upscaled.written == 10 and len(resumed.upscaled.files) == 12
     assert all(io.read_image(p).shape == (1024, 1024, 3) for p in resumed.upscaled.files)
 
 

@@ -40,13 +40,17 @@ def test_job_run_is_readable_back(make_cfg, tmp_path, monkeypatch):
     assert params["seed"] == "21" and tags["seed"] == "21" and params["upscaler.name"] == "fsrcnn"
     assert params["generator.model"] == "dcgan_digiface" and tags["person_id"] == result.person.id
     assert all(len(tags[f"model.{m}.sha256"]) == 64 for m in ("dcgan_digiface", "fsrcnn_x4", "fsrcnn_x2"))
-    assert {"generate_s", "upscale_s", "total_s", "upscale_images_per_s"} <= set(metrics)
+    assert {"generate_s", "generate_tries", "reposition_s", "reposition_images_per_s", "reposition_measured_fraction",
+            "reposition_yaw_err_median_le30", "upscale_s", "total_s", "upscale_images_per_s"} <= set(metrics)
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
-    assert {"config.yaml", "person", "upscaled"} <= artifacts
+    assert {"config.yaml", "person", "dataset", "upscaled"} <= artifacts
+    dataset = {Path(a.path).name for a in client.list_artifacts(run.info.run_id, "dataset")}
+    assert dataset == {"labels.csv", "contact_sheet.png"}
     person = {Path(a.path).name for a in client.list_artifacts(run.info.run_id, "person")}
     assert {"face.png", "latent.npy", "person.json"} <= person
     inputs = {i.dataset.name: i for i in run.inputs.dataset_inputs}
-    assert set(inputs) == {result.person.id, "fsrcnn-1024-png"}
+    assert set(inputs) == {result.person.id, f"{result.person.id}-dataset", "fsrcnn-1024-png"}
+    assert {t.key: t.value for t in inputs[f"{result.person.id}-dataset"].tags}["mlflow.data.context"] == "repositioned"
     assert result.upscaled.dir.resolve().as_uri() in inputs["fsrcnn-1024-png"].dataset.source
     assert {t.key: t.value for t in inputs[result.person.id].tags}["mlflow.data.context"] == "generated"
 

@@ -20,7 +20,7 @@ from scipy.spatial import Delaunay
 
 from facepipe.evaluate.pose import Pose, angles, face_frame, from_camera, rotation_matrix, to_camera
 
-__all__ = ["HeadModel", "head_model", "rotate_head", "pose_change", "YAW_GAIN"]
+__all__ = ["HeadModel", "head_model", "background_plate", "project", "render", "rotate_head", "pose_change", "YAW_GAIN"]
 
 # A yaw rotation of the landmark mesh reads back as only 0.77x that yaw when the rendered image is
 # landmarked again (median over the two package photos and 10 generated faces at |yaw| 15 and 30;
@@ -110,15 +110,27 @@ def pose_change(source: np.ndarray, target: Pose, yaw_gain: float = YAW_GAIN) ->
     return rotation_matrix(yaw, target.pitch, target.roll) @ source.T
 
 
-def _project(model: HeadModel, rotation: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Image-space 2D positions `[K, 2]` and depths `[K]` (camera Z) after rotating the head."""
-    pts = (model.points - model.pivot) @ rotation.T + model.pivot
+def project(model: HeadModel, rotation: np.ndarray, offsets: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Padded-image 2D positions `[K, 2]` and depths `[K]` (camera Z) of the rotated head.
+
+    `offsets` `[K, 3]` (camera frame) move points before the rotation: an expression deforms the
+    face in the head's own frame, and the texture still comes from the undeformed source positions.
+    """
+    pts = model.points if offsets is None else model.points + offsets
+    pts = (pts - model.pivot) @ rotation.T + model.pivot
     return from_camera(pts)[:, :2], pts[:, 2]
 
 
 def rotate_head(image: np.ndarray, model: HeadModel, rotation: np.ndarray,
                 plate: np.ndarray | None = None) -> np.ndarray:
-    """Render `image` `[H, W, 3]` uint8 with the head rotated by `rotation` (`[3, 3]`, camera frame).
+    """Render `image` `[H, W, 3]` uint8 with the head rotated by `rotation` (`[3, 3]`, camera frame)."""
+    dst, depth = project(model, rotation)
+    return render(image, model, dst, depth, plate)
+
+
+def render(image: np.ndarray, model: HeadModel, dst: np.ndarray, depth: np.ndarray,
+           plate: np.ndarray | None = None) -> np.ndarray:
+    """Warp `image` so the head's points land at `dst` (from `project`), nearer triangles on top.
 
     The head layer (mesh + proxy triangles, back to front) is composited with a one-pixel feather
     over `plate` (see `background_plate`; computed here when not given).
@@ -129,7 +141,6 @@ def rotate_head(image: np.ndarray, model: HeadModel, rotation: np.ndarray,
     image = cv2.copyMakeBorder(image, p, p, p, p, cv2.BORDER_REPLICATE)
     h, w = image.shape[:2]
     src = from_camera(model.points)[:, :2]
-    dst, depth = _project(model, rotation)
     tris = model.triangles
     # Back-face culling: a triangle whose winding flips has turned away from the camera; drawn, its
     # thin sliver would paint over the surface in front of it.

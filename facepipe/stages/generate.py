@@ -6,6 +6,7 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, Optional
 
 import numpy as np
 import yaml
@@ -13,25 +14,34 @@ import yaml
 from facepipe import __version__, io
 from facepipe.backends import load_factory
 from facepipe.config import FacepipeConfig, to_dict
+from facepipe.errors import ConfigError
+from facepipe.reposition.landmarks import NoFaceError
 from facepipe.generate import person_id, sample_latents
 from facepipe.models.registry import ModelStore
 from facepipe.tracking import Tracker
 
-__all__ = ["GeneratedPerson", "run", "person_config_yaml", "FACE_FILE", "LATENT_FILE", "CONFIG_FILE", "MANIFEST_FILE"]
+__all__ = ["GeneratedPerson", "run", "from_photo", "person_config_yaml", "FACE_FILE", "LATENT_FILE", "CONFIG_FILE",
+           "MANIFEST_FILE", "MAX_TRIES"]
 
 log = logging.getLogger(__name__)
 FACE_FILE, LATENT_FILE, CONFIG_FILE, MANIFEST_FILE = "face.png", "latent.npy", "config.yaml", "person.json"
+MAX_TRIES = 16  # latents drawn for one seed before giving up on a usable face
+_RESAMPLE_STREAM = 2  # SeedSequence key of the retry latents (1 is the reposition plan's)
 
 
 @dataclass(frozen=True)
 class GeneratedPerson:
-    """What the generate stage produced. `face` is `[R, R, 3]` uint8, `latent` `[D]` float32."""
+    """What the generate stage produced. `face` is `[R, R, 3]` uint8, `latent` `[D]` float32.
+
+    A person taken from a photo (`from_photo`) has no latent and took no tries.
+    """
 
     id: str
     dir: Path
     face: np.ndarray
-    latent: np.ndarray
+    latent: Optional[np.ndarray]
     seconds: float
+    tries: int = 0
 
 
 def person_config_yaml(cfg: FacepipeConfig) -> str:
@@ -44,8 +54,30 @@ def person_config_yaml(cfg: FacepipeConfig) -> str:
     return yaml.safe_dump({key: tree[key] for key in ("seed", "generator", "attributes")}, sort_keys=False)
 
 
-def run(cfg: FacepipeConfig, out_root: Path, models: ModelStore, tracker: Tracker) -> GeneratedPerson:
+def _sample(cfg: FacepipeConfig, generator, usable: Optional[Callable[[np.ndarray], bool]]
+            ) -> tuple[np.ndarray, np.ndarray, int]:
+    """(latent, face, tries): the seed's first latent, or the first retry whose face is `usable`.
+
+    Try 0 draws from `default_rng(seed)`; try k >= 1 from `SeedSequence([seed, 2, k])`, so a
+    retry never changes the faces of seeds that needed none.
+    """
+    for k in range(MAX_TRIES):
+        rng = np.random.default_rng(cfg.seed if k == 0 else np.random.SeedSequence([cfg.seed, _RESAMPLE_STREAM, k]))
+        latent = sample_latents(rng, 1, generator.latent_dim, cfg.generator.truncation)[0]
+        face = generator.synthesize(latent[None])[0]
+        if usable is None or usable(face):
+            return latent, face, k + 1
+        log.info("seed %d try %d: face not usable (no landmarks, or turned too far); resampling", cfg.seed, k + 1)
+    raise NoFaceError(f"seed={cfg.seed}: none of {MAX_TRIES} sampled faces could be landmarked within "
+                      "reposition.max_source_angle; valid: another seed, or a larger max_source_angle")
+
+
+def run(cfg: FacepipeConfig, out_root: Path, models: ModelStore, tracker: Tracker,
+        usable: Optional[Callable[[np.ndarray], bool]] = None) -> GeneratedPerson:
     """Generate the person of `cfg` into `out_root/<person id>/`.
+
+    `usable(face)` decides whether a sampled face can go on (the reposition stage needs landmarks);
+    an unusable one is replaced by a seed-derived retry, and the number of tries is recorded.
 
     Files: `face.png`, `latent.npy` (`[D]` float32), `config.yaml` (`person_config_yaml`) and
     `person.json` (seed, generator weights sha256, file hashes). A rerun with the same config
@@ -60,9 +92,7 @@ def run(cfg: FacepipeConfig, out_root: Path, models: ModelStore, tracker: Tracke
                     dict(cfg.attributes.targets))
 
     generator = load_factory(cfg.generator._target_, "generator")(cfg.generator, models)
-    rng = np.random.default_rng(cfg.seed)
-    latent = sample_latents(rng, 1, generator.latent_dim, cfg.generator.truncation)[0]
-    face = generator.synthesize(latent[None])[0]
+    latent, face, tries = _sample(cfg, generator, usable)
 
     face_png = io.encode_image(face, "png")
     files = {FACE_FILE: io.sha256_bytes(face_png)}
@@ -77,6 +107,7 @@ def run(cfg: FacepipeConfig, out_root: Path, models: ModelStore, tracker: Tracke
         "generator": {"name": generator.name, "model": spec.name, "sha256": spec.sha256,
                       "latent_dim": generator.latent_dim, "resolution": generator.resolution,
                       "truncation": cfg.generator.truncation},
+        "tries": tries,
         "attributes": {"targets": dict(cfg.attributes.targets), "lock": list(cfg.attributes.lock),
                        "applied": False},
         "files": files,
@@ -88,7 +119,46 @@ def run(cfg: FacepipeConfig, out_root: Path, models: ModelStore, tracker: Tracke
     tracker.set_tags({"person_id": pid, f"model.{spec.name}.sha256": spec.sha256})
     for name in (FACE_FILE, LATENT_FILE, MANIFEST_FILE):
         tracker.log_artifact(person_dir / name, "person")
-    tracker.log_metrics({"generate_s": seconds})
+    tracker.log_metrics({"generate_s": seconds, "generate_tries": tries})
     tracker.log_dataset(person_dir, name=pid, digest=io.sha256_bytes(face_png + latent.tobytes()), context="generated")
     log.info("person %s -> %s", pid, person_dir)
-    return GeneratedPerson(id=pid, dir=person_dir, face=face, latent=latent, seconds=seconds)
+    return GeneratedPerson(id=pid, dir=person_dir, face=face, latent=latent, seconds=seconds, tries=tries)
+
+
+def from_photo(cfg: FacepipeConfig, out_root: Path, tracker: Tracker,
+               usable: Optional[Callable[[np.ndarray], bool]] = None) -> GeneratedPerson:
+    """A person folder for the face photo `cfg.reposition.image`, named `photo-<12 hex of its pixels>`.
+
+    Holds `face.png` (the photo as RGB PNG), `config.yaml` (the photo's path) and `person.json`
+    (the photo's file sha256). There is no latent: the photo is the person.
+
+    Raises:
+        ConfigError: the path does not exist or is not a readable image.
+        NoFaceError: `usable(photo)` is false (checked before anything is written).
+    """
+    start = time.perf_counter()
+    path = Path(cfg.reposition.image)
+    valid = "valid: a path to a PNG/JPEG/WebP face photo"
+    if not path.is_file():
+        raise ConfigError(f"reposition.image={str(path)!r} does not exist or is not a file; {valid}")
+    try:
+        face = io.read_image(path)
+    except ConfigError:
+        raise ConfigError(f"reposition.image={str(path)!r} is not a readable image; {valid}") from None
+    if usable is not None and not usable(face):
+        raise NoFaceError(f"no face found in the {face.shape[1]}x{face.shape[0]} image reposition.image={str(path)!r}; "
+                          "valid: a photo with one clearly visible face")
+    pid = "photo-" + io.sha256_bytes(face.tobytes() + repr(face.shape).encode())[:12]
+    person_dir = io.ensure_writable_dir(Path(out_root) / pid)
+    face_png = io.encode_image(face, "png")
+    io.publish_bytes(person_dir / FACE_FILE, face_png, cfg.overwrite)
+    io.publish_bytes(person_dir / CONFIG_FILE, yaml.safe_dump({"reposition": {"image": str(path)}}).encode(),
+                     cfg.overwrite)
+    manifest = {"id": pid, "source": {"image": str(path), "sha256": io.sha256_file(path),
+                                      "width": face.shape[1], "height": face.shape[0]},
+                "files": {FACE_FILE: io.sha256_bytes(face_png)}, "facepipe_version": __version__}
+    io.write_json(person_dir / MANIFEST_FILE, manifest, cfg.overwrite)
+    tracker.set_tags({"person_id": pid, "source_image": str(path)})
+    tracker.log_artifact(person_dir / MANIFEST_FILE, "person")
+    log.info("photo %s -> person %s", path, person_dir)
+    return GeneratedPerson(id=pid, dir=person_dir, face=face, latent=None, seconds=time.perf_counter() - start)

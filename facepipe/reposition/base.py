@@ -1,0 +1,38 @@
+"""The repositioner protocol: prepare a source face once, then render it under any shot."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import numpy as np
+
+from facepipe.evaluate.pose import Pose
+from facepipe.reposition.plan import Shot
+
+__all__ = ["Repositioner"]
+
+
+class Repositioner(Protocol):
+    """Renders one face under requested head poses, gazes and expressions.
+
+    Attributes:
+        name: the config option that built it, e.g. "mesh".
+    """
+
+    name: str
+
+    def prepare(self, image: np.ndarray) -> Any:
+        """Everything about `image` (`[H, W, 3]` uint8) that does not depend on the shot.
+
+        Raises:
+            NoFaceError: no usable face in the image.
+        """
+        ...
+
+    def source_pose(self, prepared: Any) -> Pose:
+        """The measured absolute head pose of the prepared source."""
+        ...
+
+    def render(self, prepared: Any, shot: Shot) -> np.ndarray:
+        """The face under `shot` (absolute pose, head-relative gaze, expression): `[H, W, 3]` uint8."""
+        ...

@@ -1,0 +1,228 @@
+"""Facial expressions as displacement fields on the 468-point mesh, applied before the head rotates.
+
+Each expression moves a few control landmarks (mouth corners, lips, jaw, brows, eyelids) by amounts
+given in units of face width, in the face's own frame (across, up, forward), so an expression looks
+the same on any face size and head pose. A thin-plate spline carries the motion to every other mesh
+vertex, pinned to zero at the face outline, nose and forehead, so skin stretches smoothly and the
+head's outline does not move (except the jaw, when the mouth opens). The field is linear in the
+control displacements, so intensity `s` is the intensity-1 field times `s`.
+
+Blink and wink are measured per face: each upper-lid vertex moves onto the line where the lids meet.
+An opened mouth is painted afterwards (`paint_mouth`): the source never saw its interior.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from scipy.interpolate import RBFInterpolator
+
+from facepipe.config import EXPRESSION_NAMES
+
+__all__ = ["ExpressionField", "expression_fields", "neutralizing_offsets", "paint_mouth", "INNER_LIPS", "EYE_LIDS"]
+
+# Landmark groups as (subject's right side, its mirror on the subject's left, midline points).
+MOUTH_CORNER = ((61,), (291,), ())
+UPPER_LIP_OUTER = ((185, 40, 39, 37), (409, 270, 269, 267), (0,))
+LOWER_LIP_OUTER = ((146, 91, 181, 84), (375, 321, 405, 314), (17,))
+UPPER_LIP_INNER = ((191, 80, 81, 82), (415, 310, 311, 312), (13,))
+LOWER_LIP_INNER = ((95, 88, 178, 87), (324, 318, 402, 317), (14,))
+CHIN = ((148, 176, 149), (377, 400, 378), (152, 175, 199, 200, 18))
+JAW_SIDE = ((150, 136), (379, 365), ())
+CHEEK = ((205, 50, 187, 123), (425, 280, 411, 352), ())
+BROW_INNER = ((107, 55, 66, 65), (336, 285, 296, 295), ())
+BROW_OUTER = ((70, 46, 63, 53, 105, 52), (300, 276, 293, 283, 334, 282), ())
+# Eye lids: (upper lid margin, lower lid margin) from the outer to the inner corner; corners apart.
+EYE_LIDS = {
+    "right": ((246, 161, 160, 159, 158, 157, 173), (7, 163, 144, 145, 153, 154, 155), (33, 133)),
+    "left": ((466, 388, 387, 386, 385, 384, 398), (249, 390, 373, 374, 380, 381, 382), (263, 362)),
+}
+LID_CREASE = {  # rows above each upper lid, following it partly when the eye closes
+    "right": ((247, 30, 29, 27, 28, 56, 190), (113, 225, 224, 223, 222, 221, 189)),
+    "left": ((467, 260, 259, 257, 258, 286, 414), (342, 445, 444, 443, 442, 441, 413)),
+}
+# Inner lip loop, corner to corner over the upper lip and back under it: the opened mouth's outline.
+INNER_LIPS = (78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308, 324, 318, 402, 317, 14, 87, 178, 88, 95)
+FACE_OVAL = (10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377,
+             152, 148, 176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109)
+RIGID = (1, 4, 5, 6, 168, 195, 197, 9, 151, 33, 133, 263, 362)  # nose bridge/tip, forehead, eye corners
+
+# Control moves at intensity 1: landmark group -> (outward, up, forward) in face widths. "Outward"
+# points away from the face's midline on both sides, so each entry serves the left and right side.
+_OPEN_JAW = {LOWER_LIP_INNER: (0, -0.11, 0), LOWER_LIP_OUTER: (0, -0.11, 0), CHIN: (0, -0.10, -0.02),
+             JAW_SIDE: (0, -0.04, 0)}
+_MOVES: dict[str, dict[tuple, tuple[float, float, float]]] = {
+    # lips part a little over the upper teeth, corners out and up, cheeks raised
+    "smile": {MOUTH_CORNER: (0.06, 0.05, -0.01), UPPER_LIP_OUTER: (0.02, 0.02, 0), UPPER_LIP_INNER: (0.02, 0.025, 0),
+              LOWER_LIP_OUTER: (0.02, -0.015, 0), LOWER_LIP_INNER: (0.02, -0.02, 0), CHEEK: (0.0, 0.035, 0.01)},
+    "laugh": {MOUTH_CORNER: (0.07, 0.045, -0.01), UPPER_LIP_OUTER: (0.02, 0.025, 0), UPPER_LIP_INNER: (0.02, 0.035, 0),
+              CHEEK: (0.0, 0.04, 0.01), **{k: (0.02, v[1], v[2]) for k, v in _OPEN_JAW.items()}},
+    # brows high, jaw dropped, the mouth a round O (corners drawn in)
+    "surprise": {BROW_INNER: (0, 0.12, 0), BROW_OUTER: (0, 0.10, 0), MOUTH_CORNER: (-0.07, -0.035, 0),
+                 UPPER_LIP_INNER: (-0.01, 0.015, 0), UPPER_LIP_OUTER: (-0.01, 0.01, 0),
+                 **{k: ((-0.02 if k is not JAW_SIDE else 0), v[1] * 1.3, v[2]) for k, v in _OPEN_JAW.items()}},
+    # inner brows up and together, corners down, lower lip pushed up
+    "sad": {BROW_INNER: (-0.015, 0.04, 0), BROW_OUTER: (0, -0.025, 0), MOUTH_CORNER: (-0.015, -0.06, 0),
+            LOWER_LIP_OUTER: (0, 0.018, 0.01), LOWER_LIP_INNER: (0, 0.008, 0), CHIN: (0, 0.015, 0)},
+    # brows down and drawn together, lips pressed thin
+    "angry": {BROW_INNER: (-0.045, -0.065, 0), BROW_OUTER: (0, -0.02, 0), MOUTH_CORNER: (-0.03, -0.015, 0),
+              UPPER_LIP_OUTER: (0, -0.012, 0), LOWER_LIP_OUTER: (0, 0.015, 0)},
+}
+OPEN_MOUTH = ("smile", "laugh", "surprise")  # expressions that part the lips (and so get a painted interior)
+# Eyelid moves as fractions of each eye's opening: (upper lid, lower lid), positive = up.
+_LIDS: dict[str, dict[str, tuple[float, float]]] = {
+    "blink": {"right": (-0.85, 0.15), "left": (-0.85, 0.15)},
+    "wink": {"left": (-0.85, 0.15)},
+    "surprise": {"right": (0.45, -0.1), "left": (0.45, -0.1)},
+    "angry": {"right": (-0.25, 0.15), "left": (-0.25, 0.15)},
+    "smile": {"right": (0.0, 0.12), "left": (0.0, 0.12)},  # cheeks push the lower lids up
+    "laugh": {"right": (0.0, 0.18), "left": (0.0, 0.18)},
+    "sad": {"right": (-0.1, 0.0), "left": (-0.1, 0.0)},
+}
+
+
+@dataclass(frozen=True)
+class ExpressionField:
+    """One expression's mesh offsets at intensity 1, `[468, 3]` in the camera frame, and its mouth.
+
+    `mouth_open` tells `paint_mouth` whether the inner lips part (and `teeth` whether to show them).
+    """
+
+    offsets: np.ndarray
+    mouth_open: bool = False
+    teeth: bool = False
+
+
+def _controls(name: str, cam: np.ndarray, axes: np.ndarray, width: float) -> dict[int, np.ndarray]:
+    """Control landmark -> camera-frame displacement `[3]` for expression `name` at intensity 1."""
+    moves: dict[int, np.ndarray] = {}
+    for key, (outward, up, forward) in _MOVES.get(name, {}).items():
+        right, left, mid = key
+        for indices, side in ((right, -1.0), (left, 1.0), (mid, 0.0)):
+            for i in indices:
+                moves[i] = axes @ np.array([side * outward, up, forward]) * width
+    up_axis = axes[:, 1]
+    for eye, (upper_move, lower_move) in _LIDS.get(name, {}).items():
+        upper, lower, _ = EYE_LIDS[eye]
+        for u, lo, crease, crease2 in zip(upper, lower, *LID_CREASE[eye]):
+            gap = (cam[u] - cam[lo]) @ up_axis  # lid opening along the face's up axis
+            moves[u] = upper_move * gap * up_axis
+            moves[lo] = lower_move * gap * up_axis
+            moves[crease] = 0.65 * upper_move * gap * up_axis  # the skin above follows the lid
+            moves[crease2] = 0.3 * upper_move * gap * up_axis
+    return moves
+
+
+def _spread(moves: dict[int, np.ndarray], local: np.ndarray, free_jaw: bool) -> np.ndarray:
+    """Offsets `[468, 3]`: `moves` at their landmarks, zero at the pinned outline, a thin-plate spline between."""
+    pinned = [i for i in (*FACE_OVAL, *RIGID) if i not in moves
+              and not (free_jaw and any(i in g for g in (*CHIN, *JAW_SIDE)))]
+    idx = np.array(list(moves) + pinned)
+    values = np.concatenate([np.array(list(moves.values())), np.zeros((len(pinned), 3))])
+    offsets = RBFInterpolator(local[idx], values, kernel="thin_plate_spline", smoothing=1e-6)(local)
+    offsets[idx] = values  # exact at the controls and pins
+    return offsets
+
+
+def _face_plane(points_cam: np.ndarray, axes: np.ndarray) -> tuple[float, np.ndarray]:
+    """Face width and face-plane coordinates `[468, 2]` in face widths."""
+    width = float(np.linalg.norm(points_cam[454] - points_cam[234]))
+    return width, (points_cam - points_cam.mean(0)) @ axes[:, :2] / width
+
+
+def expression_fields(points_cam: np.ndarray, axes: np.ndarray, names: tuple[str, ...] = EXPRESSION_NAMES
+                      ) -> dict[str, ExpressionField]:
+    """Intensity-1 fields of `names` for one face.
+
+    Args:
+        points_cam: `[468, 3]` mesh in the camera frame (as the head model holds it).
+        axes: the face frame `[3, 3]` (columns across, up, forward; `evaluate.pose.face_frame`).
+    """
+    width, local = _face_plane(points_cam, axes)
+    fields = {}
+    for name in names:
+        moves = _controls(name, points_cam, axes, width)
+        if not moves:
+            fields[name] = ExpressionField(np.zeros_like(points_cam))
+            continue
+        drops_jaw = any(i in moves for i in CHIN[2])
+        fields[name] = ExpressionField(_spread(moves, local, drops_jaw), mouth_open=name in OPEN_MOUTH,
+                                       teeth=name in ("smile", "laugh"))
+    return fields
+
+
+def neutralizing_offsets(points_cam: np.ndarray, axes: np.ndarray) -> np.ndarray:
+    """Offsets `[468, 3]` taking the source's mouth to a neutral one: lips closed, corners not raised,
+    mouth no wider than a neutral face's. Zero for a face that is neutral already.
+
+    Targets are the medians over neutral faces (CelebA `Smiling` and `Mouth_Slightly_Open` both -1,
+    1,202 faces of images 1-3000, measured with `evaluate.expression.geometry`): inner-lip gap 0.011,
+    corner lift 0.011, mouth width 0.352 face widths; a face is moved only past the 90th percentile
+    (gap 0.023, lift 0.022, width 0.383), so neutral faces keep their own mouth.
+    """
+    width, local = _face_plane(points_cam, axes)
+    frontal = (points_cam @ axes) / width  # (across, up, forward) in face widths
+    up = axes[:, 1] * width
+    moves: dict[int, np.ndarray] = {}
+    pairs = list(zip((*UPPER_LIP_INNER[0], *UPPER_LIP_INNER[2], *reversed(UPPER_LIP_INNER[1])),
+                     (*LOWER_LIP_INNER[0], *LOWER_LIP_INNER[2], *reversed(LOWER_LIP_INNER[1])),
+                     (*UPPER_LIP_OUTER[0], *UPPER_LIP_OUTER[2], *reversed(UPPER_LIP_OUTER[1])),
+                     (*LOWER_LIP_OUTER[0], *LOWER_LIP_OUTER[2], *reversed(LOWER_LIP_OUTER[1]))))
+    if frontal[13, 1] - frontal[14, 1] > 0.023:  # open mouth: close each lip pair to a tenth of its gap
+        for ui, li, uo, lo in pairs:
+            gap = max(frontal[ui, 1] - frontal[li, 1], 0.0)
+            moves[ui] = moves[uo] = -0.45 * gap * up
+            moves[li] = moves[lo] = 0.45 * gap * up
+        for i in CHIN[2]:
+            moves[i] = 0.5 * moves[14]
+    lip_centre = (frontal[13, 1] + frontal[14, 1]) / 2
+    mouth_width = abs(frontal[291, 0] - frontal[61, 0])
+    for corner, inward in ((61, 1.0), (291, -1.0)):
+        move = np.zeros(3)
+        lift = frontal[corner, 1] - lip_centre
+        if lift > 0.022:
+            move -= (lift - 0.011) * up
+        if mouth_width > 0.383:
+            move += inward * (mouth_width - 0.352) / 2 * axes[:, 0] * width
+        if move.any():
+            moves[corner] = move
+    if not moves:
+        return np.zeros_like(points_cam)
+    return _spread(moves, local, free_jaw=any(i in moves for i in CHIN[2]))
+
+
+def paint_mouth(image: np.ndarray, lips: np.ndarray, teeth: bool) -> np.ndarray:
+    """Paint the interior of an opened mouth inside the inner-lip loop `lips` `[20, 2]` (pixels, `INNER_LIPS`).
+
+    Shaded by the depth across the opening, t = 0 at the upper lip to 1 at the lower: a row of upper
+    teeth (t < 0.4, smiles only) in shadow under the lip and darker towards the corners, then the
+    dark mouth cavity, then a hint of tongue; the loop's edge is anti-aliased.
+    """
+    h, w = image.shape[:2]
+    scale = 8  # supersampled mask: the opening is a few pixels tall on a 64 px face
+    mask = np.zeros((h * scale, w * scale), np.uint8)
+    cv2.fillPoly(mask, [np.round((lips + 0.5) * scale - 0.5).astype(np.int32)], 255, cv2.LINE_AA)
+    alpha = cv2.resize(mask, (w, h), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
+    if alpha.max() < 0.05:
+        return image
+    upper, lower = lips[0:11], np.concatenate([lips[10:], lips[:1]])  # corner -> corner, both lips
+    upper, lower = upper[np.argsort(upper[:, 0])], lower[np.argsort(lower[:, 0])]
+    xs = np.arange(w, dtype=np.float32) + 0.0
+    top = np.interp(xs, upper[:, 0], upper[:, 1])
+    bottom = np.interp(xs, lower[:, 0], lower[:, 1])
+    t = (np.arange(h, dtype=np.float32)[:, None] - top[None]) / np.maximum(bottom - top, 0.5)[None]
+    t = np.clip(t, 0, 1)
+    left, right = lips[:, 0].min(), lips[:, 0].max()
+    across = np.clip(np.abs(xs - (left + right) / 2) / max((right - left) / 2, 1e-3), 0, 1)[None]  # 0 centre, 1 corners
+    cavity = np.array([70, 25, 30], np.float32)
+    interior = cavity * (0.55 + 0.45 * np.abs(t - 0.55)[..., None] / 0.55)  # darkest in the middle
+    tongue = np.clip((t - 0.72) / 0.2, 0, 1)[..., None] * (1 - across[..., None] ** 2)
+    interior = interior * (1 - 0.6 * tongue) + np.array([150, 70, 75], np.float32) * 0.6 * tongue
+    if teeth:
+        band = np.clip((0.4 - t) / 0.08, 0, 1)[..., None] * np.clip((0.92 - across) / 0.15, 0, 1)[..., None]
+        shade = (0.72 + 0.28 * np.clip(t / 0.12, 0, 1))[..., None] * (1 - 0.35 * across[..., None] ** 2)
+        interior = interior * (1 - band) + np.array([222, 214, 198], np.float32) * shade * band
+    a = alpha[..., None]
+    return np.rint(a * interior + (1 - a) * image.astype(np.float32)).astype(np.uint8)

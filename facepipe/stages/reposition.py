@@ -1,0 +1,161 @@
+"""The reposition stage: one source face -> a dataset of shots, labels.csv and a contact sheet.
+
+Layout inside the person folder:
+    dataset/<shot name>.png    one image per shot of `reposition.plan` (grid, then random)
+    dataset/reposition.json    the settings that own the folder (resume / conflict check)
+    labels.csv                 one row per image: the request and the pose measured on the image
+    contact_sheet.png          the whole dataset at a glance
+
+Images are streamed: rendered, handed to a writer thread and pasted into the sheet one at a time,
+so memory does not grow with the number of shots. A rerun with the same settings keeps every image
+already on disk (atomic writes make each one complete) and renders only the missing ones.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+from tqdm import tqdm
+
+from facepipe import io
+from facepipe.backends import load_factory
+from facepipe.config import FacepipeConfig, to_dict
+from facepipe.errors import OutputConflict
+from facepipe.evaluate.dataset import pose_errors
+from facepipe.evaluate.pose import head_pose
+from facepipe.models.registry import ModelStore
+from facepipe.reposition import landmarks
+from facepipe.reposition.contact_sheet import ContactSheet
+from facepipe.reposition.plan import LabelRow, plan, write_labels
+from facepipe.tracking import Tracker
+
+__all__ = ["RepositionResult", "run", "DATASET_DIR", "LABELS_FILE", "CONTACT_SHEET_FILE", "SETTINGS_FILE"]
+
+log = logging.getLogger(__name__)
+DATASET_DIR, LABELS_FILE, CONTACT_SHEET_FILE, SETTINGS_FILE = "dataset", "labels.csv", "contact_sheet.png", "reposition.json"
+
+
+@dataclass(frozen=True)
+class RepositionResult:
+    """What the reposition stage produced (paths absolute, `files` in plan order)."""
+
+    dir: Path
+    files: list[Path]
+    labels: Path
+    contact_sheet: Path
+    rows: list[LabelRow]
+    metrics: dict[str, float]
+    written: int
+    seconds: float
+
+
+def _settings(cfg: FacepipeConfig) -> dict:
+    tree = to_dict(cfg)
+    return {"seed": cfg.seed, "sweep": tree["sweep"], "expressions": tree["expressions"],
+            "reposition": {k: v for k, v in tree["reposition"].items() if k != "image"}}
+
+
+def _claim(dataset_dir: Path, settings: dict, overwrite: bool) -> bool:
+    """Record the settings owning `dataset_dir`; True if it already held results of the same settings.
+
+    With `overwrite`, images of other settings are deleted (they would otherwise mix into the new
+    dataset); without it, other settings are a conflict.
+    """
+    path = dataset_dir / SETTINGS_FILE
+    if path.is_file():
+        if json.loads(path.read_text()) == settings:
+            return True
+        if not overwrite:
+            raise OutputConflict(f"{dataset_dir} holds a dataset of other settings ({path}); "
+                                 "pass overwrite=true or choose another output_dir")
+        for old in dataset_dir.glob("*.png"):
+            old.unlink()
+    elif any(dataset_dir.glob("*.png")) and not overwrite:
+        raise OutputConflict(f"{dataset_dir} holds images of unknown settings (no {SETTINGS_FILE}); "
+                             "pass overwrite=true or choose another output_dir")
+    io.write_json(path, settings, overwrite=True)
+    return False
+
+
+def _measure(landmarker: Optional[landmarks.FaceLandmarker], image: np.ndarray) -> tuple[Optional[float], ...]:
+    """Measured (yaw, pitch, roll) of `image`, or Nones when it is not measured or has no usable face."""
+    if landmarker is None:
+        return None, None, None
+    try:
+        points, _ = landmarker.mesh(image)
+    except landmarks.NoFaceError:
+        return None, None, None
+    pose = head_pose(points)
+    return pose.yaw, pose.pitch, pose.roll
+
+
+def run(cfg: FacepipeConfig, source: np.ndarray, person_dir: Path, models: ModelStore,
+        tracker: Tracker) -> RepositionResult:
+    """Render the dataset of `source` (`[H, W, 3]` uint8, the person's face) into `person_dir`.
+
+    Raises:
+        NoFaceError: the source face cannot be landmarked.
+        OutputConflict: the folder holds a dataset of other settings and overwrite is false.
+    """
+    start = time.perf_counter()
+    shots = plan(cfg.seed, cfg.sweep, cfg.expressions)
+    dataset_dir = io.ensure_writable_dir(Path(person_dir) / DATASET_DIR)
+    resuming = _claim(dataset_dir, _settings(cfg), cfg.overwrite)
+    repositioner = load_factory(cfg.reposition._target_, "repositioner")(cfg.reposition, models)
+    prepared = repositioner.prepare(source)
+    src_pose = repositioner.source_pose(prepared)
+    measurer = landmarks.build(models) if cfg.reposition.measure else None
+    sheet = ContactSheet(shots)
+    rows: list[LabelRow] = []
+    files: list[Path] = []
+    digests: list[Future | str] = []
+    written = 0
+
+    def write(path: Path, image: np.ndarray) -> str:
+        data = io.encode_image(image, "png")
+        io.publish_bytes(path, data, cfg.overwrite)
+        return io.sha256_bytes(data)
+
+    with ThreadPoolExecutor(max_workers=1) as writer:
+        for shot in tqdm(shots, desc="reposition", unit="img", disable=len(shots) < 2):
+            path = dataset_dir / f"{shot.name}.png"
+            if resuming and path.exists():
+                image = io.read_image(path)
+                digests.append(io.sha256_file(path))
+            else:
+                image = repositioner.render(prepared, shot)
+                digests.append(writer.submit(write, path, image))
+                written += 1
+            sheet.paste(shot, image)
+            yaw, pitch, roll = _measure(measurer, image)
+            rows.append(LabelRow(file=f"{DATASET_DIR}/{path.name}", shot=shot, measured_yaw=yaw,
+                                 measured_pitch=pitch, measured_roll=roll))
+            files.append(path)
+        hashes = [d.result() if isinstance(d, Future) else d for d in digests]
+
+    labels = Path(person_dir) / LABELS_FILE
+    write_labels(labels, rows, cfg.overwrite)
+    sheet_path = Path(person_dir) / CONTACT_SHEET_FILE
+    io.publish_bytes(sheet_path, io.encode_image(sheet.image, "png"), cfg.overwrite)
+    seconds = time.perf_counter() - start
+
+    metrics = {f"reposition_{k}": v for k, v in pose_errors(rows).items()} if measurer else {}
+    metrics.update({"reposition_s": seconds, "reposition_images": len(shots),
+                    "reposition_images_per_s": written / seconds if written else 0.0,
+                    "source_yaw": src_pose.yaw, "source_pitch": src_pose.pitch, "source_roll": src_pose.roll})
+    tracker.log_metrics(metrics)
+    tracker.log_artifact(labels, "dataset")
+    tracker.log_artifact(sheet_path, "dataset")
+    digest = hashlib.sha256("".join(hashes).encode()).hexdigest()
+    tracker.log_dataset(dataset_dir, name=f"{Path(person_dir).name}-{DATASET_DIR}", digest=digest, context="repositioned")
+    log.info("reposition: %d images (%d new) -> %s", len(shots), written, dataset_dir)
+    return RepositionResult(dir=dataset_dir, files=files, labels=labels, contact_sheet=sheet_path, rows=rows,
+                            metrics=metrics, written=written, seconds=seconds)

@@ -1,0 +1,66 @@
+"""Expressions and gaze, measured on the rendered image by landmarking it again (not on the mesh we moved)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from photos import PHOTOS
+
+from facepipe.config import RepositionConf
+from facepipe.evaluate.expression import EYE_CLOSED_BELOW, geometry
+from facepipe.reposition.mesh import build
+from facepipe.reposition.plan import Shot
+
+
+@pytest.fixture(scope="module")
+def prepared(models):
+    repositioner = build(RepositionConf(), models)
+    return repositioner, {name: repositioner.prepare(load()) for name, load in PHOTOS.items()}
+
+
+def _measure(landmarker, repositioner, face, **shot):
+    return geometry(landmarker(repositioner.render(face, Shot("t", "random", 0.0, 0.0, **shot))).points)
+
+
+@pytest.mark.parametrize("photo", sorted(PHOTOS))
+def test_blink_closes_both_eyes_and_wink_one(prepared, landmarker, photo):
+    repositioner, faces = prepared
+    face = faces[photo]
+    neutral = _measure(landmarker, repositioner, face)
+    assert min(neutral.eye_openness) > EYE_CLOSED_BELOW
+    blink = _measure(landmarker, repositioner, face, expression="blink", intensity=1.0)
+    assert max(blink.eye_openness) < EYE_CLOSED_BELOW
+    wink = _measure(landmarker, repositioner, face, expression="wink", intensity=1.0)
+    assert wink.eye_openness[1] < EYE_CLOSED_BELOW < wink.eye_openness[0]  # the subject's left eye closes
+
+
+@pytest.mark.parametrize("photo", sorted(PHOTOS))
+def test_mouth_expressions_move_the_mouth_the_right_way(prepared, landmarker, photo):
+    repositioner, faces = prepared
+    face = faces[photo]
+    neutral = _measure(landmarker, repositioner, face)
+    smile = _measure(landmarker, repositioner, face, expression="smile", intensity=1.0)
+    laugh = _measure(landmarker, repositioner, face, expression="laugh", intensity=1.0)
+    half = _measure(landmarker, repositioner, face, expression="laugh", intensity=0.5)
+    sad = _measure(landmarker, repositioner, face, expression="sad", intensity=1.0)
+    assert smile.smile_width > neutral.smile_width + 0.02
+    assert laugh.mouth_opening > half.mouth_opening > neutral.mouth_opening + 0.02  # intensity scales it
+    assert sad.smile_width < neutral.smile_width
+
+
+def test_gaze_moves_the_iris_within_the_eye(prepared, landmarker):
+    repositioner, faces = prepared
+    face = faces["astronaut"]
+    base = landmarker(repositioner.render(face, Shot("t", "random", 0.0, 0.0))).iris[:, 0, :2]
+    right = landmarker(repositioner.render(face, Shot("t", "random", 0.0, 0.0, gaze_yaw=20.0))).iris[:, 0, :2]
+    up = landmarker(repositioner.render(face, Shot("t", "random", 0.0, 0.0, gaze_pitch=15.0))).iris[:, 0, :2]
+    assert (right[:, 0] - base[:, 0]).min() > 0.5  # both irises moved towards image right
+    assert (up[:, 1] - base[:, 1]).max() < -0.3  # and up (image y decreases)
+
+
+def test_neutral_frontal_shot_of_a_frontal_face_changes_little(prepared):
+    repositioner, faces = prepared
+    face = faces["astronaut"]
+    src = repositioner.source_pose(face)
+    out = repositioner.render(face, Shot("t", "grid", src.yaw, src.pitch, src.roll))
+    assert np.abs(out.astype(int) - face.image).mean() < 1.0

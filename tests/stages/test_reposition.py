@@ -1,0 +1,100 @@
+"""The reposition stage: the planned dataset, labels with measured poses, resume, conflicts, photos."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+from photos import astronaut
+
+from facepipe import io
+from facepipe.errors import OutputConflict
+from facepipe.pipeline import run_job
+from facepipe.reposition import mesh
+from facepipe.stages import generate
+
+
+def _labels(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_labels_hold_requests_and_measured_poses(make_cfg):
+    result = run_job(make_cfg("seed=2", "sweep.max_angle=10", "sweep.n_random=4"))
+    rows = _labels(result.dataset.labels)
+    assert [r["name"] for r in rows] == [r.shot.name for r in result.dataset.rows]
+    assert len(rows) == 25 + 4 and {r["kind"] for r in rows} == {"grid", "random"}
+    measured = [r for r in rows if r["measured_yaw"]]
+    assert len(measured) >= 20  # small turns of a landmarkable face stay landmarkable
+    errors = [abs(float(r["measured_yaw"]) - float(r["yaw"])) for r in measured if r["kind"] == "grid"]
+    assert np.median(errors) < 6
+    assert set(r["expression"] for r in rows if r["kind"] == "random") <= {
+        "neutral", "smile", "laugh", "surprise", "sad", "angry", "blink", "wink"}
+    sheet = io.read_image(result.dataset.contact_sheet)
+    assert sheet.shape[0] > sheet.shape[1] > 5 * 64  # 5 grid columns, grid rows + a gap + random rows
+
+
+def test_interrupted_reposition_resumes_to_the_same_bytes(make_cfg, tmp_path, monkeypatch):
+    whole = run_job(make_cfg("seed=3", f"output_dir={tmp_path / 'whole'}"))
+    cfg = make_cfg("seed=3", f"output_dir={tmp_path / 'cut'}")
+    real_render, calls = mesh.MeshRepositioner.render, []
+
+    def crash_on_fifth(self, prepared, shot):
+        calls.append(shot.name)
+        if len(calls) == 5:
+            raise KeyboardInterrupt("power cut")
+        return real_render(self, prepared, shot)
+
+    monkeypatch.setattr(mesh.MeshRepositioner, "render", crash_on_fifth)
+    with pytest.raises(KeyboardInterrupt):
+        run_job(cfg)
+    monkeypatch.setattr(mesh.MeshRepositioner, "render", real_render)
+    cut_dir = tmp_path / "cut" / whole.person.id
+    assert len(list((cut_dir / "dataset").glob("*.png"))) == 4 and not list(cut_dir.rglob("*.tmp"))
+    resumed = run_job(cfg)
+    assert resumed.dataset.written == 11 - 4
+    for name in ("labels.csv", "contact_sheet.png", *(f"dataset/{r.shot.name}.png" for r in whole.dataset.rows)):
+        assert (cut_dir / name).read_bytes() == (whole.person.dir / name).read_bytes(), name
+
+
+def test_other_sweep_settings_conflict_unless_overwrite(make_cfg):
+    first = run_job(make_cfg("seed=4"))
+    with pytest.raises(OutputConflict, match="dataset of other settings"):
+        run_job(make_cfg("seed=4", "sweep.n_random=1"))
+    again = run_job(make_cfg("seed=4", "sweep.n_random=1", "sweep.max_angle=0", "overwrite=true"))
+    names = sorted(p.name for p in (first.person.dir / "dataset").glob("*.png"))
+    assert names == ["grid_y+00_p+00.png", "random_0000.png"]  # stale images of the old plan are gone
+    assert len(_labels(again.dataset.labels)) == 2
+
+
+def test_photo_is_repositioned_in_its_own_folder(make_cfg, tmp_path):
+    photo = tmp_path / "astronaut.jpg"
+    io.write_image(photo, astronaut(), "jpeg", quality=95)
+    result = run_job(make_cfg(f"reposition.image={photo}"))
+    person = result.person.dir
+    assert person.name.startswith("photo-") and result.person.latent is None
+    assert (person / "face.png").is_file() and not (person / "latent.npy").exists()
+    assert io.read_image(result.dataset.files[0]).shape == (512, 512, 3)
+    rows = _labels(result.dataset.labels)
+    frontal = next(r for r in rows if r["name"] == "grid_y+00_p+00")
+    assert abs(float(frontal["measured_yaw"])) < 3 and abs(float(frontal["measured_pitch"])) < 3
+
+
+def test_unlandmarkable_sample_is_resampled_deterministically(make_cfg, monkeypatch):
+    seen = []
+
+    def reject_first_two(face):
+        seen.append(face.copy())
+        return len(seen) > 2
+
+    monkeypatch.setattr("facepipe.pipeline.landmarks.usable", lambda models, max_angle=None: reject_first_two)
+    result = run_job(make_cfg("seed=9"))
+    assert result.person.tries == 3 and np.array_equal(result.person.face, seen[2])
+    assert not np.array_equal(seen[0], seen[1])
+    assert json.loads((result.person.dir / "person.json").read_text())["tries"] == 3
+    with pytest.raises(Exception, match="none of 16 sampled faces"):
+        monkeypatch.setattr("facepipe.pipeline.landmarks.usable", lambda models, max_angle=None: lambda face: False)
+        run_job(make_cfg("seed=10"))
+    assert generate.MAX_TRIES == 16
