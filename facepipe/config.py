@@ -124,7 +124,8 @@ class RepositionConf:
     name: str = "mesh"  # option name, part of the dataset settings
     image: Optional[str] = None  # a face photo to reposition instead of the generated person
     measure: bool = True  # landmark every produced image and write its measured pose to labels.csv
-    yaw_gain: float = 1.3  # mesh backend: requested yaw changes x this (see reposition/mesh_warp.py)
+    calibrate: bool = True  # mesh: fit each source's measured-vs-commanded pose on 5 probe renders
+    yaw_gain: float = 1.3  # mesh, when not calibrating: requested yaw changes x this
     neutralize: bool = True  # close an open, smiling source mouth first: "neutral" shots look neutral
     # A generated face turned further than this (|yaw| or |pitch|, degrees) is resampled: the warp
     # can only show what the source saw. Photos are used as given.

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from facepipe.cli import CONF_DIR, compose
+from facepipe.cli import compose
 from facepipe.config import FacepipeConfig, load
 from facepipe.models.registry import CACHE_ENV, ModelStore
 

