@@ -71,12 +71,13 @@ class Calibration:
         """Measured (yaw, pitch) expected for a mesh commanded to (yaw, pitch)."""
         edge = max(abs(a) for a in PROBE_ANGLES)
         inside = np.clip([yaw, pitch], -edge, edge)
-        value = _terms(*inside) @ self.coefficients
+        base = _terms(*inside) @ self.coefficients
+        value = base.copy()
         beyond = np.array([yaw, pitch]) - inside
         for axis in np.flatnonzero(beyond):  # continue with the mean slope from the centre to the edge
             centre = inside.copy()
             centre[axis] = 0.0
-            value = value + (value - _terms(*centre) @ self.coefficients) / edge * beyond[axis]
+            value += (base - _terms(*centre) @ self.coefficients) / inside[axis] * beyond[axis]
         return value
 
     def _jacobian(self, yaw: float, pitch: float, h: float = 0.5) -> np.ndarray:

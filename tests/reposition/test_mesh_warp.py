@@ -42,3 +42,19 @@ def test_uncalibrated_rotation_turns_by_the_mesh_angle(landmarker):
     got = head_pose(landmarker(out).points)
     assert 10 < got.yaw - src.yaw < 20 and got.pitch - src.pitch == pytest.approx(0, abs=4)
     assert np.abs(out.astype(int) - image).mean() > 1.0  # something did move
+
+
+@pytest.mark.parametrize("target", [(0.0, 0.0), (20.0, -10.0), (-45.0, 5.0), (60.0, 60.0), (-60.0, -60.0)])
+def test_calibration_inverts_a_known_response_inside_and_beyond_the_probes(target):
+    """A response with gain 0.7 in yaw, 0.9 in pitch, an offset and yaw->pitch cross-talk, fitted
+    from the probe grid, is inverted exactly: also beyond the probes' +-30 degrees."""
+    from facepipe.reposition.mesh import PROBE_ANGLES, Calibration
+
+    def response(yaw, pitch):
+        return np.array([0.7 * yaw + 1.0, 0.9 * pitch - 0.05 * yaw - 2.0])
+
+    commanded = np.array([(y, p) for y in PROBE_ANGLES for p in PROBE_ANGLES])
+    calibration = Calibration.fit(commanded, np.array([response(*c) for c in commanded]))
+    assert calibration.plausible()
+    command = calibration.command(Pose(*target, 0.0))
+    assert response(command.yaw, command.pitch) == pytest.approx(np.array(target), abs=0.05)
