@@ -124,7 +124,8 @@ class RepositionConf:
     name: str = "mesh"  # option name, part of the dataset settings
     image: Optional[str] = None  # a face photo to reposition instead of the generated person
     measure: bool = True  # landmark every produced image and write its measured pose to labels.csv
-    calibrate: bool = True  # mesh: fit each source's measured-vs-commanded pose on 5 probe renders
+    calibrate: bool = True  # mesh: fit each source's measured-vs-commanded pose on 5 x 5 probe renders
+    segment: bool = True  # mesh: only the person moves (MediaPipe selfie segmentation), not the background
     yaw_gain: float = 1.3  # mesh, when not calibrating: requested yaw changes x this
     neutralize: bool = True  # close an open, smiling source mouth first: "neutral" shots look neutral
     # A generated face turned further than this (|yaw| or |pitch|, degrees) is resampled: the warp

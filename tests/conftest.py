@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from facepipe.cli import compose
+from facepipe.cli import CONF_DIR, compose  # noqa: F401  (CONF_DIR re-exported for the tests)
 from facepipe.config import FacepipeConfig, load
 from facepipe.models.registry import CACHE_ENV, ModelStore
 

@@ -33,6 +33,10 @@ class Repositioner(Protocol):
         """The measured absolute head pose of the prepared source."""
         ...
 
+    def face_box(self, prepared: Any) -> tuple[int, int, int, int]:
+        """A square (x0, y0, x1, y1) in source pixels around the head, for overviews."""
+        ...
+
     def render(self, prepared: Any, shot: Shot) -> np.ndarray:
         """The face under `shot` (absolute pose, head-relative gaze, expression): `[H, W, 3]` uint8."""
         ...

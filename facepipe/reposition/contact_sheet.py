@@ -23,7 +23,10 @@ MAX_SIDE = 4096  # pixels: tiles shrink so the sheet stays loggable
 class ContactSheet:
     """Paste shots as they come; `image` is the sheet so far (background where not yet pasted)."""
 
-    def __init__(self, shots: list[Shot], tile: int = 96, gap: int = 2):
+    def __init__(self, shots: list[Shot], tile: int = 96, gap: int = 2,
+                 crop: tuple[int, int, int, int] | None = None):
+        """`crop` (x0, y0, x1, y1): the part of every image to show (the face, in a large photo)."""
+        self.crop = crop
         grid = [s for s in shots if s.kind == "grid"]
         self.yaws = sorted({s.yaw for s in grid})
         self.pitches = sorted({s.pitch for s in grid}, reverse=True)
@@ -44,6 +47,9 @@ class ContactSheet:
 
     def paste(self, shot: Shot, image: np.ndarray) -> None:
         row, col = self._slots[shot.name]
+        if self.crop is not None:
+            x0, y0, x1, y1 = self.crop
+            image = image[max(y0, 0) : y1, max(x0, 0) : x1]
         y, x = self.gap + row * (self.tile + self.gap), self.gap + col * (self.tile + self.gap)
         h, w = image.shape[:2]
         scale = self.tile / max(h, w)  # fit, keeping the aspect ratio; centred in the tile

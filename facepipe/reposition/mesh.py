@@ -22,7 +22,7 @@ import numpy as np
 
 from facepipe.config import RepositionConf
 from facepipe.evaluate.pose import Pose, angles, face_frame, head_pose
-from facepipe.reposition import landmarks
+from facepipe.reposition import landmarks, segmentation
 from facepipe.reposition.expressions import (INNER_LIPS, ExpressionField, expression_fields, neutralizing_offsets,
                                              paint_mouth)
 from facepipe.reposition.gaze import shift_gaze
@@ -121,6 +121,7 @@ class PreparedFace:
     """A source face ready to render: its landmarks, rotatable head, background and expressions."""
 
     image: np.ndarray
+    person: Optional[np.ndarray]  # [H, W] person probability (None: segmentation off)
     face: landmarks.FaceLandmarks
     model: HeadModel
     plate: np.ndarray
@@ -136,8 +137,9 @@ class MeshRepositioner:
     name = "mesh"
 
     def __init__(self, landmarker: landmarks.FaceLandmarker, yaw_gain: float, neutralize: bool = True,
-                 calibrate: bool = True):
+                 calibrate: bool = True, segmenter: Optional[segmentation.PersonSegmenter] = None):
         self.landmarker = landmarker
+        self.segmenter = segmenter
         self.yaw_gain = yaw_gain  # the fallback when calibration is off or its probes are unreadable
         self.neutralize = neutralize
         self.calibrate = calibrate
@@ -149,7 +151,9 @@ class MeshRepositioner:
         neutral = np.zeros_like(model.points)
         if self.neutralize:
             neutral[:468] = neutralizing_offsets(model.points[:468], frame)
-        prepared = PreparedFace(image=image, face=face, model=model, plate=background_plate(image, model),
+        person = self.segmenter(image) if self.segmenter is not None else None
+        prepared = PreparedFace(image=image, person=person, face=face, model=model,
+                                plate=background_plate(image, model),
                                 frame=frame, expressions=expression_fields(model.points[:468], frame), neutral=neutral)
         return replace(prepared, calibration=self._calibration(prepared))
 
@@ -176,6 +180,13 @@ class MeshRepositioner:
     def source_pose(self, prepared: PreparedFace) -> Pose:
         return angles(prepared.frame)
 
+    def face_box(self, prepared: PreparedFace) -> tuple[int, int, int, int]:
+        points = prepared.face.points[:, :2]
+        centre, half = (points.min(0) + points.max(0)) / 2, (points.max(0) - points.min(0)).max() * 0.9
+        x0, y0 = np.floor(centre - half).astype(int)
+        x1, y1 = np.ceil(centre + half).astype(int)
+        return int(x0), int(y0), int(x1), int(y1)
+
     def render(self, prepared: PreparedFace, shot: Shot) -> np.ndarray:
         p = prepared
         texture = shift_gaze(p.image, p.face.points, p.face.iris, shot.gaze_yaw, shot.gaze_pitch)
@@ -191,7 +202,7 @@ class MeshRepositioner:
         if active:
             offsets[:468] += field.offsets * intensity
         dst, depth = project(p.model, pose_change(p.frame, commanded), offsets)
-        out = render(p.image if texture is None else texture, p.model, dst, depth, p.plate)
+        out = render(p.image if texture is None else texture, p.model, dst, depth, p.plate, p.person)
         if active and field.mouth_open:
             out = paint_mouth(out, dst[list(INNER_LIPS)] - p.model.pad, field.teeth)
         return out
@@ -199,4 +210,5 @@ class MeshRepositioner:
 
 def build(cfg: RepositionConf, models: Any) -> MeshRepositioner:
     """Factory named by `conf/reposition/mesh.yaml`."""
-    return MeshRepositioner(landmarks.build(models), cfg.yaw_gain, cfg.neutralize, cfg.calibrate)
+    segmenter = segmentation.build(models) if cfg.segment else None
+    return MeshRepositioner(landmarks.build(models), cfg.yaw_gain, cfg.neutralize, cfg.calibrate, segmenter)

@@ -22,6 +22,7 @@ from facepipe.evaluate.pose import Pose, face_frame, from_camera, rotation_matri
 
 __all__ = ["HeadModel", "head_model", "background_plate", "project", "render", "rotate_head", "pose_change"]
 
+MESH_POINTS = 468  # the first points of a HeadModel are the face mesh; the head proxy follows
 _SHIFT = 4  # fixed-point bits for cv2.fillConvexPoly: sub-pixel triangle edges
 
 
@@ -118,18 +119,20 @@ def project(model: HeadModel, rotation: np.ndarray, offsets: np.ndarray | None =
 
 
 def rotate_head(image: np.ndarray, model: HeadModel, rotation: np.ndarray,
-                plate: np.ndarray | None = None) -> np.ndarray:
+                plate: np.ndarray | None = None, person: np.ndarray | None = None) -> np.ndarray:
     """Render `image` `[H, W, 3]` uint8 with the head rotated by `rotation` (`[3, 3]`, camera frame)."""
     dst, depth = project(model, rotation)
-    return render(image, model, dst, depth, plate)
+    return render(image, model, dst, depth, plate, person)
 
 
 def render(image: np.ndarray, model: HeadModel, dst: np.ndarray, depth: np.ndarray,
-           plate: np.ndarray | None = None) -> np.ndarray:
+           plate: np.ndarray | None = None, person: np.ndarray | None = None) -> np.ndarray:
     """Warp `image` so the head's points land at `dst` (from `project`), nearer triangles on top.
 
-    The head layer (mesh + proxy triangles, back to front) is composited with a one-pixel feather
-    over `plate` (see `background_plate`; computed here when not given).
+    The head layer (mesh + proxy triangles) is composited with a one-pixel feather over `plate`
+    (see `background_plate`; computed here when not given). `person` `[H, W]` in [0, 1] (the
+    source's person mask, `segmentation.PersonSegmenter`) travels with the head layer as its alpha,
+    so background that the proxy ellipsoid covered in the source stays behind.
     """
     p = model.pad
     crop_h, crop_w = image.shape[:2]
@@ -138,14 +141,20 @@ def render(image: np.ndarray, model: HeadModel, dst: np.ndarray, depth: np.ndarr
     h, w = image.shape[:2]
     src = from_camera(model.points)[:, :2]
     tris = model.triangles
-    # Back-face culling: a triangle whose winding flips has turned away from the camera; drawn, its
-    # thin sliver would paint over the surface in front of it.
+    # Painter's order in three layers, each back to front: the head proxy, then face triangles that
+    # turned away (their winding flipped), then the face triangles that still face the camera. A
+    # turned-away triangle thus only shows where nothing nearer covers it (the far cheek's edge, as
+    # mirrored texture, rather than a hole onto the background), and long proxy triangles reaching
+    # in from the rim never cover the cheek in jagged teeth: the face never lies behind its own head.
     def winding(p: np.ndarray) -> np.ndarray:
         a, b, c = p[tris[:, 0]], p[tris[:, 1]], p[tris[:, 2]]
         return np.sign((b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0]))
 
     facing = winding(src) == winding(dst)
-    order = [t for t in np.argsort(depth[tris].mean(1)) if facing[t]]  # back to front: later paint over
+    proxy = (tris >= MESH_POINTS).any(axis=1)
+    by_depth = np.argsort(depth[tris].mean(1), kind="stable")
+    order = ([t for t in by_depth if proxy[t]] + [t for t in by_depth if not proxy[t] and not facing[t]]
+             + [t for t in by_depth if not proxy[t] and facing[t]])
     labels = np.full((h, w), -1, np.int32)
     scale = 1 << _SHIFT
     for t in order:
@@ -162,6 +171,12 @@ def render(image: np.ndarray, model: HeadModel, dst: np.ndarray, depth: np.ndarr
     map_x = (xs * m[..., 0, 0] + ys * m[..., 1, 0] + m[..., 2, 0]).astype(np.float32)
     map_y = (xs * m[..., 0, 1] + ys * m[..., 1, 1] + m[..., 2, 1]).astype(np.float32)
     head = cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    alpha = cv2.GaussianBlur((labels >= 0).astype(np.float32), (3, 3), 0)[..., None]
+    alpha = cv2.GaussianBlur((labels >= 0).astype(np.float32), (3, 3), 0)
+    if person is not None:
+        person = cv2.copyMakeBorder(person.astype(np.float32), p, p, p, p, cv2.BORDER_REPLICATE)
+        mesh_cover = np.isin(labels, np.flatnonzero(~proxy))  # the face itself is never see-through
+        moved = cv2.remap(person, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        alpha *= np.where(mesh_cover, 1.0, moved)
+    alpha = alpha[..., None]
     out = np.rint(alpha * head + (1 - alpha) * plate).astype(np.uint8)
     return out[p : p + crop_h, p : p + crop_w]

@@ -113,7 +113,7 @@ def run(cfg: FacepipeConfig, source: np.ndarray, person_dir: Path, models: Model
     prepared = repositioner.prepare(source)
     src_pose = repositioner.source_pose(prepared)
     measurer = landmarks.build(models) if cfg.reposition.measure else None
-    sheet = ContactSheet(shots)
+    sheet = ContactSheet(shots, crop=repositioner.face_box(prepared))
     rows: list[LabelRow] = []
     files: list[Path] = []
     digests: list[Future | str] = []
