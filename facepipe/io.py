@@ -31,6 +31,7 @@ __all__ = [
     "read_image",
     "write_json",
     "write_npy",
+    "claim_dir",
     "sha256_bytes",
     "sha256_file",
     "ensure_writable_dir",
@@ -166,3 +167,30 @@ def ensure_writable_dir(path: str | os.PathLike) -> Path:
     except OSError as e:
         raise OutputNotWritable(f"output_dir={str(path)!r} is not writable: {e.strerror or e}") from None
     return path
+
+
+def claim_dir(settings_path: str | os.PathLike, settings: dict, overwrite: bool, what: str,
+              stale: str | None = None) -> bool:
+    """Make the folder holding `settings_path` (a JSON file) belong to `settings`.
+
+    Returns True when it already belonged to the same settings: its complete files can be kept and
+    a run resumes. Other settings are an `OutputConflict` naming `what` ("upscaler settings"), unless
+    `overwrite`; then files matching the glob `stale` are deleted first, so results of the old
+    settings never mix into the new ones. Files matching `stale` without any settings file are a
+    conflict too (their settings are unknown).
+    """
+    path = Path(settings_path)
+    folder = path.parent
+    if path.is_file():
+        if json.loads(path.read_text()) == settings:
+            return True
+        if not overwrite:
+            raise OutputConflict(f"{folder} holds results of other {what} ({path}); "
+                                 "pass overwrite=true or choose another output_dir")
+        for old in folder.glob(stale) if stale else ():
+            old.unlink()
+    elif stale and any(folder.glob(stale)) and not overwrite:
+        raise OutputConflict(f"{folder} holds files of unknown {what} (no {path.name}); "
+                             "pass overwrite=true or choose another output_dir")
+    write_json(path, settings, overwrite=True)
+    return False

@@ -70,3 +70,23 @@ def test_unwritable_output_dir_is_one_clear_error(tmp_path):
     with pytest.raises(OutputNotWritable, match="output_dir=") as info:
         io.ensure_writable_dir(blocker / "out")
     assert "\n" not in str(info.value)
+
+
+def test_claim_dir_resumes_same_settings_and_guards_others(tmp_path):
+    from facepipe.io import claim_dir
+
+    folder = tmp_path / "out"
+    folder.mkdir()
+    settings = folder / "settings.json"
+    assert claim_dir(settings, {"a": 1}, overwrite=False, what="things", stale="*.png") is False
+    (folder / "x.png").write_bytes(b"old")
+    assert claim_dir(settings, {"a": 1}, overwrite=False, what="things", stale="*.png") is True  # resume
+    with pytest.raises(OutputConflict, match="other things"):
+        claim_dir(settings, {"a": 2}, overwrite=False, what="things", stale="*.png")
+    assert (folder / "x.png").exists()  # nothing lost on refusal
+    assert claim_dir(settings, {"a": 2}, overwrite=True, what="things", stale="*.png") is False
+    assert not (folder / "x.png").exists()  # stale results of the old settings removed
+    settings.unlink()
+    (folder / "y.png").write_bytes(b"?")
+    with pytest.raises(OutputConflict, match="unknown things"):
+        claim_dir(settings, {"a": 2}, overwrite=False, what="things", stale="*.png")

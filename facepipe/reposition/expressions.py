@@ -64,11 +64,11 @@ _MOVES: dict[str, dict[tuple, tuple[float, float, float]]] = {
                  UPPER_LIP_INNER: (-0.01, 0.015, 0), UPPER_LIP_OUTER: (-0.01, 0.01, 0),
                  **{k: ((-0.02 if k is not JAW_SIDE else 0), v[1] * 1.3, v[2]) for k, v in _OPEN_JAW.items()}},
     # inner brows up and together, corners down, lower lip pushed up
-    "sad": {BROW_INNER: (-0.015, 0.04, 0), BROW_OUTER: (0, -0.025, 0), MOUTH_CORNER: (-0.015, -0.06, 0),
-            LOWER_LIP_OUTER: (0, 0.018, 0.01), LOWER_LIP_INNER: (0, 0.008, 0), CHIN: (0, 0.015, 0)},
+    "sad": {BROW_INNER: (-0.025, 0.06, 0), BROW_OUTER: (0, -0.035, 0), MOUTH_CORNER: (-0.02, -0.09, 0),
+            LOWER_LIP_OUTER: (0, 0.025, 0.01), LOWER_LIP_INNER: (0, 0.01, 0), CHIN: (0, 0.02, 0), CHEEK: (0, -0.02, 0)},
     # brows down and drawn together, lips pressed thin
-    "angry": {BROW_INNER: (-0.045, -0.065, 0), BROW_OUTER: (0, -0.02, 0), MOUTH_CORNER: (-0.03, -0.015, 0),
-              UPPER_LIP_OUTER: (0, -0.012, 0), LOWER_LIP_OUTER: (0, 0.015, 0)},
+    "angry": {BROW_INNER: (-0.06, -0.09, 0), BROW_OUTER: (0, -0.02, 0), MOUTH_CORNER: (-0.04, -0.02, 0),
+              UPPER_LIP_OUTER: (0, -0.015, 0), LOWER_LIP_OUTER: (0, 0.02, 0), CHEEK: (0, -0.015, 0)},
 }
 OPEN_MOUTH = ("smile", "laugh", "surprise")  # expressions that part the lips (and so get a painted interior)
 # Eyelid moves as fractions of each eye's opening: (upper lid, lower lid), positive = up.

@@ -85,6 +85,25 @@ def head_model(points: np.ndarray, image_shape: tuple[int, int], depth_gain: flo
     return HeadModel(points=moving, pivot=centre, triangles=triangles, pad=pad)
 
 
+def _fill_holes(labels: np.ndarray, dst: np.ndarray) -> None:
+    """Give every uncovered pixel inside the head's outline (convex hull of `dst`) the triangle of
+    the nearest covered pixel, in place: where the turned surface folds (the far side's rim) its
+    triangles leave gaps, and extending the neighbouring triangle's map fills them with stretched
+    texture instead of letting the background show through in teeth."""
+    covered = labels >= 0
+    hull = np.zeros(labels.shape, np.uint8)
+    cv2.fillConvexPoly(hull, cv2.convexHull(np.round(dst).astype(np.int32)), 1)
+    holes = (hull > 0) & ~covered
+    if not holes.any() or not covered.any():
+        return
+    _, nearest = cv2.distanceTransformWithLabels((~covered).astype(np.uint8), cv2.DIST_L2, 3,
+                                                 labelType=cv2.DIST_LABEL_PIXEL)
+    ys, xs = np.nonzero(covered)  # the zero pixels of the transform's input, each its own label
+    triangle_of = np.zeros(int(nearest.max()) + 1, np.int32)
+    triangle_of[nearest[ys, xs]] = labels[ys, xs]
+    labels[holes] = triangle_of[nearest[holes]]
+
+
 def background_plate(image: np.ndarray, model: HeadModel) -> np.ndarray:
     """The padded image with the head region inpainted: what shows where a turning head no longer is.
 
@@ -141,11 +160,13 @@ def render(image: np.ndarray, model: HeadModel, dst: np.ndarray, depth: np.ndarr
     h, w = image.shape[:2]
     src = from_camera(model.points)[:, :2]
     tris = model.triangles
-    # Painter's order in three layers, each back to front: the head proxy, then face triangles that
-    # turned away (their winding flipped), then the face triangles that still face the camera. A
-    # turned-away triangle thus only shows where nothing nearer covers it (the far cheek's edge, as
-    # mirrored texture, rather than a hole onto the background), and long proxy triangles reaching
-    # in from the rim never cover the cheek in jagged teeth: the face never lies behind its own head.
+    # Painter's order in three layers, each back to front: the head proxy's triangles that still
+    # face the camera, then face triangles that turned away (their winding flipped), then the face
+    # triangles that face the camera. A turned-away face triangle only shows where nothing nearer
+    # covers it (the far cheek's edge, mirrored, rather than a hole), proxy triangles reaching in
+    # from the rim never cover the cheek (the face never lies behind its own head), and folded proxy
+    # triangles (the far rim, overtaken by the turning face) are dropped: their mirrored strips of
+    # background stood out in teeth; the gap they leave is filled by `_fill_holes`.
     def winding(p: np.ndarray) -> np.ndarray:
         a, b, c = p[tris[:, 0]], p[tris[:, 1]], p[tris[:, 2]]
         return np.sign((b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0]))
@@ -153,12 +174,13 @@ def render(image: np.ndarray, model: HeadModel, dst: np.ndarray, depth: np.ndarr
     facing = winding(src) == winding(dst)
     proxy = (tris >= MESH_POINTS).any(axis=1)
     by_depth = np.argsort(depth[tris].mean(1), kind="stable")
-    order = ([t for t in by_depth if proxy[t]] + [t for t in by_depth if not proxy[t] and not facing[t]]
+    order = ([t for t in by_depth if proxy[t] and facing[t]] + [t for t in by_depth if not proxy[t] and not facing[t]]
              + [t for t in by_depth if not proxy[t] and facing[t]])
     labels = np.full((h, w), -1, np.int32)
     scale = 1 << _SHIFT
     for t in order:
         cv2.fillConvexPoly(labels, np.round(dst[tris[t]] * scale).astype(np.int32), int(t), cv2.LINE_8, _SHIFT)
+    _fill_holes(labels, dst)
     # per-triangle affine maps destination -> source, solved for all triangles at once
     d = np.concatenate([dst[tris], np.ones((len(tris), 3, 1))], axis=2)  # [T, 3, 3]
     s = src[tris]  # [T, 3, 2]

@@ -14,7 +14,6 @@ already on disk (atomic writes make each one complete) and renders only the miss
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -28,7 +27,6 @@ from tqdm import tqdm
 from facepipe import io
 from facepipe.backends import load_factory
 from facepipe.config import FacepipeConfig, to_dict
-from facepipe.errors import OutputConflict
 from facepipe.evaluate.dataset import pose_errors
 from facepipe.evaluate.pose import head_pose
 from facepipe.models.registry import ModelStore
@@ -63,28 +61,6 @@ def _settings(cfg: FacepipeConfig) -> dict:
             "reposition": {k: v for k, v in tree["reposition"].items() if k != "image"}}
 
 
-def _claim(dataset_dir: Path, settings: dict, overwrite: bool) -> bool:
-    """Record the settings owning `dataset_dir`; True if it already held results of the same settings.
-
-    With `overwrite`, images of other settings are deleted (they would otherwise mix into the new
-    dataset); without it, other settings are a conflict.
-    """
-    path = dataset_dir / SETTINGS_FILE
-    if path.is_file():
-        if json.loads(path.read_text()) == settings:
-            return True
-        if not overwrite:
-            raise OutputConflict(f"{dataset_dir} holds a dataset of other settings ({path}); "
-                                 "pass overwrite=true or choose another output_dir")
-        for old in dataset_dir.glob("*.png"):
-            old.unlink()
-    elif any(dataset_dir.glob("*.png")) and not overwrite:
-        raise OutputConflict(f"{dataset_dir} holds images of unknown settings (no {SETTINGS_FILE}); "
-                             "pass overwrite=true or choose another output_dir")
-    io.write_json(path, settings, overwrite=True)
-    return False
-
-
 def _measure(landmarker: Optional[landmarks.FaceLandmarker], image: np.ndarray) -> tuple[Optional[float], ...]:
     """Measured (yaw, pitch, roll) of `image`, or Nones when it is not measured or has no usable face."""
     if landmarker is None:
@@ -108,7 +84,7 @@ def run(cfg: FacepipeConfig, source: np.ndarray, person_dir: Path, models: Model
     start = time.perf_counter()
     shots = plan(cfg.seed, cfg.sweep, cfg.expressions)
     dataset_dir = io.ensure_writable_dir(Path(person_dir) / DATASET_DIR)
-    resuming = _claim(dataset_dir, _settings(cfg), cfg.overwrite)
+    resuming = io.claim_dir(dataset_dir / SETTINGS_FILE, _settings(cfg), cfg.overwrite, "dataset settings", "*.png")
     repositioner = load_factory(cfg.reposition._target_, "repositioner")(cfg.reposition, models)
     prepared = repositioner.prepare(source)
     src_pose = repositioner.source_pose(prepared)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import time
@@ -18,7 +17,6 @@ from tqdm import tqdm
 from facepipe import io
 from facepipe.backends import load_factory
 from facepipe.config import FacepipeConfig, UpscalerConf
-from facepipe.errors import OutputConflict
 from facepipe.models.registry import ModelStore
 from facepipe.tracking import Tracker
 
@@ -54,19 +52,10 @@ def list_images(src_dir: Path, exclude: tuple[Path, ...] = ()) -> list[Path]:
     )
 
 
-def _claim(dst_dir: Path, cfg: UpscalerConf, overwrite: bool) -> bool:
-    """Record the settings that own `dst_dir`; True if it already held results of the same settings."""
-    settings = {"target": cfg._target_, "name": cfg.name, "output_size": cfg.output_size, "format": cfg.format,
-                "quality": cfg.quality, "png_level": cfg.png_level, "models": list(cfg.models)}
-    path = dst_dir / SETTINGS_FILE
-    if path.is_file():
-        if json.loads(path.read_text()) == settings:
-            return True
-        if not overwrite:
-            raise OutputConflict(f"{dst_dir} holds results of other upscaler settings ({path}); "
-                                 "pass overwrite=true or choose another output_dir")
-    io.write_json(path, settings, overwrite=True)
-    return False
+def _settings(cfg: UpscalerConf) -> dict:
+    """The upscaler settings that own an output folder."""
+    return {"target": cfg._target_, "name": cfg.name, "output_size": cfg.output_size, "format": cfg.format,
+            "quality": cfg.quality, "png_level": cfg.png_level, "models": list(cfg.models)}
 
 
 def _batches(items: Iterable[tuple[Path, np.ndarray]], size: int) -> Iterator[list[tuple[Path, np.ndarray]]]:
@@ -92,7 +81,7 @@ def run(cfg: FacepipeConfig, src_dir: Path, dst_dir: Path, models: ModelStore, t
     ucfg = cfg.upscaler
     sources = list_images(src_dir, exclude)
     dst_dir = io.ensure_writable_dir(dst_dir)
-    resuming = _claim(dst_dir, ucfg, cfg.overwrite)
+    resuming = io.claim_dir(dst_dir / SETTINGS_FILE, _settings(ucfg), cfg.overwrite, "upscaler settings")
     ext = ".jpg" if ucfg.format == "jpeg" else f".{ucfg.format}"
     targets = [dst_dir / p.relative_to(src_dir).with_suffix(ext) for p in sources]
     todo = [(s, t) for s, t in zip(sources, targets) if not (resuming and t.exists())]

@@ -61,7 +61,7 @@ def test_interrupted_reposition_resumes_to_the_same_bytes(make_cfg, tmp_path, mo
 
 def test_other_sweep_settings_conflict_unless_overwrite(make_cfg):
     first = run_job(make_cfg("seed=4"))
-    with pytest.raises(OutputConflict, match="dataset of other settings"):
+    with pytest.raises(OutputConflict, match="other dataset settings"):
         run_job(make_cfg("seed=4", "sweep.n_random=1"))
     again = run_job(make_cfg("seed=4", "sweep.n_random=1", "sweep.max_angle=0", "overwrite=true"))
     names = sorted(p.name for p in (first.person.dir / "dataset").glob("*.png"))
