@@ -9,8 +9,8 @@ Calibration: the pose a landmarker reads on a render is close to, not equal to, 
 was turned to (the mesh's depth is flatter than a real head's; a face filling a 64 px frame loses
 its chin when pitched). So `prepare` renders each source on a probe grid (yaw, pitch in -30, -15,
 0, 15, 30), measures the probes with the same estimator the labels use, and every shot is commanded
-through the inverse of that measured map (`Calibration`; the response is not linear, so 5 x 5). Without it, yaw read back at 0.77x and,
-on generated faces, pitch at 0.78x with a yaw-dependent bias.
+through the inverse of that measured map (`Calibration`; the response is not linear, hence 5 x 5).
+Without it, yaw read back at 0.77x and, on generated faces, pitch at 0.78x with a yaw-dependent bias.
 """
 
 from __future__ import annotations
@@ -128,7 +128,7 @@ class PreparedFace:
     frame: np.ndarray  # face axes [3, 3] in the camera frame
     expressions: dict[str, ExpressionField]
     neutral: np.ndarray  # [K, 3] offsets to a neutral mouth, under every expression (zeros if off)
-    calibration: Calibration = None  # type: ignore[assignment]  # set by MeshRepositioner.prepare
+    calibration: Optional[Calibration] = None  # set by MeshRepositioner.prepare; None only while probing
 
 
 class MeshRepositioner:
