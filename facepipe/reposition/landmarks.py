@@ -26,6 +26,7 @@ __all__ = ["FaceLandmarks", "FaceLandmarker", "NoFaceError", "build", "usable", 
 MODEL_NAMES = ("mediapipe_face_detection", "mediapipe_face_landmark", "mediapipe_iris_landmark")
 DETECT_SIZE, MESH_SIZE, IRIS_SIZE = 128, 192, 64
 MIN_DETECTION_SCORE, MIN_MESH_SCORE = 0.5, 0.5
+WINDOW_PARTS = (2, 4)  # when the whole image shows no face: windows of 1/2, then 1/4 of its side
 # Mesh indices of each eye's corners (subject's right eye first); the eye crop spans 2.3x their distance.
 EYE_CORNERS = ((33, 133), (362, 263))
 RIGHT_EYE_OUTER, LEFT_EYE_OUTER = 33, 263
@@ -70,6 +71,14 @@ def _anchors() -> np.ndarray:
 _ANCHORS = _anchors()
 
 
+def _window_starts(length: int, side: int) -> list[int]:
+    """Offsets of windows of `side` px covering `length` px with half-window overlap, the last flush."""
+    if side >= length:
+        return [0]
+    starts = list(range(0, length - side + 1, max(side // 2, 1)))
+    return starts if starts[-1] == length - side else starts + [length - side]
+
+
 def _square_crop(image: np.ndarray, centre: np.ndarray, size: float, angle: float, out: int,
                  flip: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Crop a rotated square (side `size` px, rotated by `angle` rad) to `out` x `out`.
@@ -110,10 +119,32 @@ class FaceLandmarker:
         return [interpreter.get_tensor(d["index"])[0] for d in interpreter.get_output_details()]
 
     def detect(self, image: np.ndarray) -> Optional[tuple[np.ndarray, np.ndarray, float]]:
-        """Best face as (box centre-size `[4]` px, 6 keypoints `[6, 2]` px, score), or None."""
+        """Best face as (box centre-size `[4]` px, 6 keypoints `[6, 2]` px, score), or None.
+
+        The whole image first (with letterbox margins); if that finds nothing, overlapping windows
+        of a half and a quarter of the image, each upsampled to the detector's 128 px view: a face
+        under about a tenth of a large photo is too small for BlazeFace in one view.
+        """
+        best = self._detect_view(image, self.margins)
+        h, w = image.shape[:2]
+        for parts in WINDOW_PARTS:
+            side = int(np.ceil(max(h, w) / parts))
+            if best is not None or side < DETECT_SIZE:  # found, or the image is small: windows add nothing
+                break
+            for y0 in _window_starts(h, side):
+                for x0 in _window_starts(w, side):
+                    found = self._detect_view(image[y0 : y0 + side, x0 : x0 + side], (0.0,))
+                    if found is not None and (best is None or found[2] > best[2]):
+                        box, keypoints, score = found
+                        shift = np.array([x0, y0], np.float64)
+                        best = (np.concatenate([box[:2] + shift, box[2:]]), keypoints + shift, score)
+        return best
+
+    def _detect_view(self, image: np.ndarray, margins: tuple[float, ...]) -> Optional[tuple[np.ndarray, np.ndarray, float]]:
+        """Best face in one view of `image` (letterboxed with each margin in turn), or None."""
         best = None
         h, w = image.shape[:2]
-        for margin in self.margins:
+        for margin in margins:
             side = int(round(max(h, w) * (1 + margin)))
             left, top = (side - w) // 2, (side - h) // 2
             offset = np.array([left, top], np.float64)

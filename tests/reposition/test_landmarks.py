@@ -45,3 +45,14 @@ def test_generated_faces_are_mostly_landmarkable(landmarker, models):
 def test_no_face_is_a_clear_error(landmarker):
     with pytest.raises(NoFaceError, match="no face"):
         landmarker(np.full((128, 128, 3), 127, np.uint8))
+
+
+def test_small_face_in_a_large_image_is_found_in_windows(landmarker):
+    """Grace Hopper's face is about 6% of a 2400 px canvas: too small for one 128 px view."""
+    image = PHOTOS["grace_hopper"]()
+    canvas = np.full((2400, 2400, 3), 120, np.uint8)
+    canvas[1700 : 1700 + image.shape[0], 1500 : 1500 + image.shape[1]] = image
+    assert landmarker._detect_view(canvas, landmarker.margins) is None  # one view does not see it
+    face = landmarker(canvas)
+    direct = landmarker(image)
+    assert np.abs(face.points[:, :2] - (direct.points[:, :2] + [1500, 1700])).mean() < 3.0
