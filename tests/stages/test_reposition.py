@@ -98,3 +98,10 @@ def test_unlandmarkable_sample_is_resampled_deterministically(make_cfg, monkeypa
         monkeypatch.setattr("facepipe.pipeline.landmarks.usable", lambda models, max_angle=None: lambda face: False)
         run_job(make_cfg("seed=10"))
     assert generate.MAX_TRIES == 16
+
+
+def test_measure_off_leaves_measured_columns_empty(make_cfg):
+    result = run_job(make_cfg("seed=5", "reposition.measure=false", "sweep.n_random=0"))
+    rows = _labels(result.dataset.labels)
+    assert len(rows) == 9 and all(r["measured_yaw"] == r["measured_pitch"] == "" for r in rows)
+    assert "reposition_measured_fraction" not in result.dataset.metrics
