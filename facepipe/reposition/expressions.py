@@ -221,7 +221,9 @@ def paint_mouth(image: np.ndarray, lips: np.ndarray, teeth: bool) -> np.ndarray:
     tongue = np.clip((t - 0.72) / 0.2, 0, 1)[..., None] * (1 - across[..., None] ** 2)
     interior = interior * (1 - 0.6 * tongue) + np.array([150, 70, 75], np.float32) * 0.6 * tongue
     if teeth:
-        band = np.clip((0.4 - t) / 0.08, 0, 1)[..., None] * np.clip((0.92 - across) / 0.15, 0, 1)[..., None]
+        upper_row = np.clip((0.5 - t) / 0.08, 0, 1)
+        lower_row = np.clip((t - 0.82) / 0.08, 0, 1) * 0.8  # the lower teeth, a little in shadow
+        band = (np.maximum(upper_row, lower_row) * np.clip((0.92 - across) / 0.15, 0, 1))[..., None]
         shade = (0.72 + 0.28 * np.clip(t / 0.12, 0, 1))[..., None] * (1 - 0.35 * across[..., None] ** 2)
         interior = interior * (1 - band) + np.array([222, 214, 198], np.float32) * shade * band
     a = alpha[..., None]
