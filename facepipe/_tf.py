@@ -11,9 +11,9 @@ import contextlib
 import os
 import sys
 from types import ModuleType
-from typing import Iterator
+from typing import Any, Iterator
 
-__all__ = ["tensorflow", "keras", "tflite_interpreter"]
+__all__ = ["tensorflow", "keras", "tflite_interpreter", "run_tflite"]
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
@@ -71,3 +71,12 @@ def tflite_interpreter(path: str | os.PathLike, threads: int = 1) -> object:
         interpreter = Interpreter(model_path=os.fspath(path), num_threads=threads)
         interpreter.allocate_tensors()
     return interpreter
+
+
+def run_tflite(interpreter: Any, x: Any) -> list:
+    """Run `interpreter` on one input `x` (no batch axis): its outputs, batch axis removed, in order."""
+    import numpy as np
+
+    interpreter.set_tensor(interpreter.get_input_details()[0]["index"], np.asarray(x, np.float32)[None])
+    interpreter.invoke()
+    return [interpreter.get_tensor(d["index"])[0] for d in interpreter.get_output_details()]

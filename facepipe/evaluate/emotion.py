@@ -13,7 +13,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from facepipe._tf import tflite_interpreter
+from facepipe._tf import run_tflite, tflite_interpreter
 
 __all__ = ["EmotionClassifier", "build", "EMOTIONS", "EXPECTED_EMOTION", "MODEL_NAME"]
 
@@ -30,8 +30,6 @@ class EmotionClassifier:
 
     def __init__(self, path: str | os.PathLike):
         self._interpreter = tflite_interpreter(path)
-        self._input = self._interpreter.get_input_details()[0]["index"]
-        self._output = self._interpreter.get_output_details()[0]["index"]
 
     @staticmethod
     def crop(image: np.ndarray, points: np.ndarray) -> np.ndarray:
@@ -46,9 +44,7 @@ class EmotionClassifier:
         return (face.astype(np.float32) / 255.0 - 0.5) * 2.0
 
     def __call__(self, image: np.ndarray, points: np.ndarray) -> dict[str, float]:
-        self._interpreter.set_tensor(self._input, self.crop(image, points)[None, :, :, None])
-        self._interpreter.invoke()
-        scores = self._interpreter.get_tensor(self._output)[0]
+        scores = run_tflite(self._interpreter, self.crop(image, points)[:, :, None])[0]
         return {name: float(p) for name, p in zip(EMOTIONS, scores)}
 
     def top(self, image: np.ndarray, points: np.ndarray) -> str:

@@ -18,7 +18,7 @@ from typing import Any, Callable, Optional
 import cv2
 import numpy as np
 
-from facepipe._tf import tflite_interpreter
+from facepipe._tf import run_tflite, tflite_interpreter
 from facepipe.errors import FacepipeError
 
 __all__ = ["FaceLandmarks", "FaceLandmarker", "NoFaceError", "build", "usable", "MODEL_NAMES"]
@@ -112,12 +112,6 @@ class FaceLandmarker:
         self._iris = tflite_interpreter(iris)
         self.margins = margins
 
-    @staticmethod
-    def _run(interpreter: Any, x: np.ndarray) -> list[np.ndarray]:
-        interpreter.set_tensor(interpreter.get_input_details()[0]["index"], x[None].astype(np.float32))
-        interpreter.invoke()
-        return [interpreter.get_tensor(d["index"])[0] for d in interpreter.get_output_details()]
-
     def detect(self, image: np.ndarray) -> Optional[tuple[np.ndarray, np.ndarray, float]]:
         """Best face as (box centre-size `[4]` px, 6 keypoints `[6, 2]` px, score), or None.
 
@@ -151,7 +145,7 @@ class FaceLandmarker:
             canvas = cv2.copyMakeBorder(image, top, side - h - top, left, side - w - left,
                                         cv2.BORDER_CONSTANT, value=(0, 0, 0))
             x = cv2.resize(canvas, (DETECT_SIZE, DETECT_SIZE), interpolation=cv2.INTER_AREA) / 127.5 - 1.0
-            outputs = self._run(self._detector, x)
+            outputs = run_tflite(self._detector, x)
             raw, logits = (outputs if outputs[0].shape[-1] == 16 else outputs[::-1])
             scores = 1 / (1 + np.exp(-np.clip(logits[:, 0].astype(np.float64), -100, 100)))
             keep = scores >= MIN_DETECTION_SCORE
@@ -176,7 +170,7 @@ class FaceLandmarker:
 
     def _mesh_pass(self, image: np.ndarray, centre: np.ndarray, size: float, angle: float):
         crop, to_image = _square_crop(image, centre, size, angle, MESH_SIZE)
-        outputs = self._run(self._mesh, crop.astype(np.float32) / 255.0)
+        outputs = run_tflite(self._mesh, crop.astype(np.float32) / 255.0)
         flat = next(o for o in outputs if o.size == 468 * 3).reshape(468, 3)
         logit = float(next(o for o in outputs if o.size == 1).reshape(()))
         return _to_image(flat, to_image, size, MESH_SIZE), 1 / (1 + np.exp(-logit))
@@ -190,7 +184,7 @@ class FaceLandmarker:
             angle = np.arctan2(q[1] - p[1], q[0] - p[0])
             size = float(np.linalg.norm(q - p) * 2.3)
             crop, to_image = _square_crop(image, (p + q) / 2, size, angle, IRIS_SIZE, flip=eye == 1)
-            outputs = self._run(self._iris, crop.astype(np.float32) / 255.0)
+            outputs = run_tflite(self._iris, crop.astype(np.float32) / 255.0)
             iris = next(o for o in outputs if o.size == 15).reshape(5, 3)
             contour = _to_image(next(o for o in outputs if o.size == 71 * 3).reshape(71, 3)[:16], to_image, size, IRIS_SIZE)
             irises.append(_to_image(iris, to_image, size, IRIS_SIZE))

@@ -13,7 +13,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from facepipe._tf import tflite_interpreter
+from facepipe._tf import run_tflite, tflite_interpreter
 
 __all__ = ["PersonSegmenter", "build", "MODEL_NAME"]
 
@@ -26,16 +26,12 @@ class PersonSegmenter:
 
     def __init__(self, path: str | os.PathLike):
         self._interpreter = tflite_interpreter(path)
-        self._input = self._interpreter.get_input_details()[0]["index"]
-        self._output = self._interpreter.get_output_details()[0]["index"]
 
     def __call__(self, image: np.ndarray) -> np.ndarray:
         h, w = image.shape[:2]
         flags = cv2.INTER_AREA if max(h, w) > INPUT_SIZE else cv2.INTER_LINEAR
         x = cv2.resize(image, (INPUT_SIZE, INPUT_SIZE), interpolation=flags).astype(np.float32) / 255.0
-        self._interpreter.set_tensor(self._input, x[None])
-        self._interpreter.invoke()
-        mask = self._interpreter.get_tensor(self._output)[0, :, :, 0]
+        mask = run_tflite(self._interpreter, x)[0][:, :, 0]
         return np.clip(cv2.resize(mask, (w, h), interpolation=cv2.INTER_LINEAR), 0.0, 1.0)
 
 
