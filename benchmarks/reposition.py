@@ -36,7 +36,6 @@ from photos import PHOTOS  # noqa: E402
 
 from facepipe.config import RepositionConf  # noqa: E402
 from facepipe.evaluate import emotion, expression, identity  # noqa: E402
-from facepipe.evaluate.pose import head_pose  # noqa: E402
 from facepipe.generate import sample_latents  # noqa: E402
 from facepipe.generate.dcgan import build as build_generator  # noqa: E402
 from facepipe.io import publish_bytes  # noqa: E402
@@ -68,9 +67,8 @@ def pose(images: list[np.ndarray], repositioner, landmarker, step: int) -> dict:
                 out = repositioner.render(face, _shot(yaw, pitch))
                 render_s += time.perf_counter() - t
                 renders += 1
-                try:
-                    got = head_pose(landmarker.mesh(out)[0])
-                except NoFaceError:
+                got = landmarker.pose(out)
+                if got is None:
                     lost += 1
                     lost_at.append((yaw, pitch))
                     continue

@@ -20,6 +20,7 @@ import numpy as np
 
 from facepipe._tf import run_tflite, tflite_interpreter
 from facepipe.errors import FacepipeError
+from facepipe.evaluate.pose import Pose, head_pose
 
 __all__ = ["FaceLandmarks", "FaceLandmarker", "NoFaceError", "build", "usable", "MODEL_NAMES"]
 
@@ -215,6 +216,14 @@ class FaceLandmarker:
             raise NoFaceError(f"face landmarks not trusted (score {score:.2f} < {MIN_MESH_SCORE})")
         return points, float(score)
 
+    def pose(self, image: np.ndarray) -> Optional[Pose]:
+        """The head pose of the image's face (`evaluate.pose` conventions), or None if it has no usable face."""
+        try:
+            points, _ = self.mesh(image)
+        except NoFaceError:
+            return None
+        return head_pose(points)
+
     def __call__(self, image: np.ndarray) -> FaceLandmarks:
         points, score = self.mesh(image)
         iris, refined = self._eyes(image, points)
@@ -229,16 +238,10 @@ def build(models: Any) -> FaceLandmarker:
 def usable(models: Any, max_angle: Optional[float] = None) -> Callable[[np.ndarray], bool]:
     """A predicate for the generate stage's resampling: can this face be landmarked, and (with
     `max_angle`) is its measured |yaw| and |pitch| at most that many degrees?"""
-    from facepipe.evaluate.pose import head_pose
-
     landmarker = build(models)
 
     def check(image: np.ndarray) -> bool:
-        try:
-            points, _ = landmarker.mesh(image)
-        except NoFaceError:
-            return False
-        pose = head_pose(points)
-        return max_angle is None or max(abs(pose.yaw), abs(pose.pitch)) <= max_angle
+        pose = landmarker.pose(image)
+        return pose is not None and (max_angle is None or max(abs(pose.yaw), abs(pose.pitch)) <= max_angle)
 
     return check

@@ -21,7 +21,7 @@ from typing import Any, Optional
 import numpy as np
 
 from facepipe.config import RepositionConf
-from facepipe.evaluate.pose import Pose, angles, face_frame, head_pose
+from facepipe.evaluate.pose import Pose, angles, face_frame
 from facepipe.reposition import landmarks, segmentation
 from facepipe.reposition.expressions import (INNER_LIPS, ExpressionField, expression_fields, neutralizing_offsets,
                                              paint_mouth)
@@ -166,9 +166,8 @@ class MeshRepositioner:
         commanded, measured = [], []
         for yaw in PROBE_ANGLES:
             for pitch in PROBE_ANGLES:
-                try:
-                    pose = head_pose(self.landmarker.mesh(self._draw(prepared, Pose(yaw, pitch, 0.0), None, 0.0))[0])
-                except landmarks.NoFaceError:
+                pose = self.landmarker.pose(self._draw(prepared, Pose(yaw, pitch, 0.0), None, 0.0))
+                if pose is None:
                     continue  # an unreadable probe is left out of the fit
                 commanded.append((yaw, pitch))
                 measured.append((pose.yaw, pose.pitch))

@@ -19,7 +19,6 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 import numpy as np
 from tqdm import tqdm
@@ -28,7 +27,6 @@ from facepipe import io
 from facepipe.backends import load_factory
 from facepipe.config import FacepipeConfig, to_dict
 from facepipe.evaluate.dataset import pose_errors
-from facepipe.evaluate.pose import head_pose
 from facepipe.models.registry import ModelStore
 from facepipe.reposition import landmarks
 from facepipe.reposition.contact_sheet import ContactSheet
@@ -59,18 +57,6 @@ def _settings(cfg: FacepipeConfig) -> dict:
     tree = to_dict(cfg)
     return {"seed": cfg.seed, "sweep": tree["sweep"], "expressions": tree["expressions"],
             "reposition": {k: v for k, v in tree["reposition"].items() if k != "image"}}
-
-
-def _measure(landmarker: Optional[landmarks.FaceLandmarker], image: np.ndarray) -> tuple[Optional[float], ...]:
-    """Measured (yaw, pitch, roll) of `image`, or Nones when it is not measured or has no usable face."""
-    if landmarker is None:
-        return None, None, None
-    try:
-        points, _ = landmarker.mesh(image)
-    except landmarks.NoFaceError:
-        return None, None, None
-    pose = head_pose(points)
-    return pose.yaw, pose.pitch, pose.roll
 
 
 def run(cfg: FacepipeConfig, source: np.ndarray, person_dir: Path, models: ModelStore,
@@ -111,9 +97,9 @@ def run(cfg: FacepipeConfig, source: np.ndarray, person_dir: Path, models: Model
                 digests.append(writer.submit(write, path, image))
                 written += 1
             sheet.paste(shot, image)
-            yaw, pitch, roll = _measure(measurer, image)
-            rows.append(LabelRow(file=f"{DATASET_DIR}/{path.name}", shot=shot, measured_yaw=yaw,
-                                 measured_pitch=pitch, measured_roll=roll))
+            pose = measurer.pose(image) if measurer is not None else None  # None: not measured, or no face
+            measured = (pose.yaw, pose.pitch, pose.roll) if pose else (None, None, None)
+            rows.append(LabelRow(f"{DATASET_DIR}/{path.name}", shot, *measured))
             files.append(path)
         hashes = [d.result() if isinstance(d, Future) else d for d in digests]
 
