@@ -21,7 +21,8 @@ from scipy.interpolate import RBFInterpolator
 
 from facepipe.config import EXPRESSION_NAMES
 
-__all__ = ["ExpressionField", "expression_fields", "neutralizing_offsets", "paint_mouth", "INNER_LIPS", "EYE_LIDS"]
+__all__ = ["ExpressionField", "expression_fields", "neutralizing_offsets", "paint_mouth", "polygon_alpha", "INNER_LIPS",
+           "EYE_LIDS"]
 
 # Landmark groups as (subject's right side, its mirror on the subject's left, midline points).
 MOUTH_CORNER = ((61,), (291,), ())
@@ -193,6 +194,15 @@ def neutralizing_offsets(points_cam: np.ndarray, axes: np.ndarray) -> np.ndarray
     return _spread(moves, local, free_jaw=any(i in moves for i in CHIN[2]))
 
 
+def polygon_alpha(polygon: np.ndarray, shape: tuple[int, int], supersample: int) -> np.ndarray:
+    """Coverage `[h, w]` float32 in [0, 1] of `polygon` `[K, 2]` (pixel coordinates, pixel centres on
+    integers), drawn `supersample` times larger and area-averaged down: smooth edges on small features."""
+    h, w = shape
+    mask = np.zeros((h * supersample, w * supersample), np.uint8)
+    cv2.fillPoly(mask, [np.round((polygon + 0.5) * supersample - 0.5).astype(np.int32)], 255, cv2.LINE_AA)
+    return cv2.resize(mask, (w, h), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
+
+
 def paint_mouth(image: np.ndarray, lips: np.ndarray, teeth: bool) -> np.ndarray:
     """Paint the interior of an opened mouth inside the inner-lip loop `lips` `[20, 2]` (pixels, `INNER_LIPS`).
 
@@ -201,10 +211,7 @@ def paint_mouth(image: np.ndarray, lips: np.ndarray, teeth: bool) -> np.ndarray:
     dark mouth cavity, then a hint of tongue; the loop's edge is anti-aliased.
     """
     h, w = image.shape[:2]
-    scale = 8  # supersampled mask: the opening is a few pixels tall on a 64 px face
-    mask = np.zeros((h * scale, w * scale), np.uint8)
-    cv2.fillPoly(mask, [np.round((lips + 0.5) * scale - 0.5).astype(np.int32)], 255, cv2.LINE_AA)
-    alpha = cv2.resize(mask, (w, h), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
+    alpha = polygon_alpha(lips, (h, w), supersample=8)  # the opening is a few pixels tall on a 64 px face
     if alpha.max() < 0.05:
         return image
     upper, lower = lips[0:11], np.concatenate([lips[10:], lips[:1]])  # corner -> corner, both lips

@@ -12,7 +12,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from facepipe.reposition.expressions import EYE_LIDS
+from facepipe.reposition.expressions import EYE_LIDS, polygon_alpha
 
 __all__ = ["shift_gaze", "eye_polygon"]
 
@@ -51,10 +51,8 @@ def shift_gaze(image: np.ndarray, points: np.ndarray, iris: np.ndarray, gaze_yaw
         x0, y0, x1, y1 = max(int(x0), 0), max(int(y0), 0), min(int(x1), w - 1), min(int(y1), h - 1)
         if x1 <= x0 or y1 <= y0:
             continue
-        scale = 4  # supersampled polygon mask: eyes are a few pixels tall on small faces
-        mask = np.zeros(((y1 - y0 + 1) * scale, (x1 - x0 + 1) * scale), np.uint8)
-        cv2.fillPoly(mask, [np.round((poly - [x0, y0] + 0.5) * scale - 0.5).astype(np.int32)], 255, cv2.LINE_AA)
-        alpha = cv2.resize(mask, (x1 - x0 + 1, y1 - y0 + 1), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
+        # eyes are a few pixels tall on small faces: a supersampled mask of the opening
+        alpha = polygon_alpha(poly - [x0, y0], (y1 - y0 + 1, x1 - x0 + 1), supersample=4)
         patch = image[y0 : y1 + 1, x0 : x1 + 1].astype(np.float32)
         inside = alpha > 0.5
         if inside.sum() < 2:
