@@ -57,7 +57,6 @@ def _stage(args: argparse.Namespace) -> int:
     from facepipe.config import load
     from facepipe.io import read_image
     from facepipe.models.registry import ModelStore
-    from facepipe.reposition.landmarks import usable
     from facepipe.stages import generate, reposition, upscale
     from facepipe.tracking import Tracker
 
@@ -69,10 +68,7 @@ def _stage(args: argparse.Namespace) -> int:
     with Tracker(cfg.tracking, f"stage {args.stage}", {"facepipe.role": "stage", "facepipe.stage": args.stage}) as t:
         t.log_config(cfg)
         if args.stage == "generate":
-            if cfg.reposition.image:
-                person = generate.from_photo(cfg, Path(args.out), t, usable(models))
-            else:
-                person = generate.run(cfg, Path(args.out), models, t, usable(models, cfg.reposition.max_source_angle))
+            person = generate.source_person(cfg, Path(args.out), models, t)
             print(f"person {person.id} -> {person.dir}")
         elif args.stage == "reposition":
             for person_dir in _person_dirs(Path(args.input[0])):

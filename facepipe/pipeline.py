@@ -14,7 +14,6 @@ from facepipe import io
 from facepipe.config import FacepipeConfig
 from facepipe.generate import person_id
 from facepipe.models.registry import ModelStore
-from facepipe.reposition import landmarks
 from facepipe.stages import generate, reposition, upscale
 from facepipe.tracking import Tracker
 
@@ -42,11 +41,7 @@ def run_job(cfg: FacepipeConfig, parent_run_id: Optional[str] = None,
     with Tracker(cfg.tracking, f"{who} {cfg.upscaler.name}", {"facepipe.role": "job", **(tags or {})},
                  parent_run_id) as tracker:
         tracker.log_config(cfg)
-        if photo:
-            person = generate.from_photo(cfg, out_root, tracker, landmarks.usable(models))
-        else:
-            person = generate.run(cfg, out_root, models, tracker,
-                                  landmarks.usable(models, cfg.reposition.max_source_angle))
+        person = generate.source_person(cfg, out_root, models, tracker)
         dataset = reposition.run(cfg, person.face, person.dir, models, tracker)
         upscaled_root = person.dir / UPSCALED_DIR
         result = upscale.run(cfg, person.dir, upscaled_root / upscale.upscaled_dir_name(cfg.upscaler),

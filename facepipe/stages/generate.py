@@ -20,7 +20,7 @@ from facepipe.generate import person_id, sample_latents
 from facepipe.models.registry import ModelStore
 from facepipe.tracking import Tracker
 
-__all__ = ["GeneratedPerson", "run", "from_photo", "person_config_yaml", "FACE_FILE", "LATENT_FILE", "CONFIG_FILE",
+__all__ = ["GeneratedPerson", "source_person", "run", "from_photo", "person_config_yaml", "FACE_FILE", "LATENT_FILE", "CONFIG_FILE",
            "MANIFEST_FILE", "MAX_TRIES"]
 
 log = logging.getLogger(__name__)
@@ -162,3 +162,13 @@ def from_photo(cfg: FacepipeConfig, out_root: Path, tracker: Tracker,
     tracker.log_artifact(person_dir / MANIFEST_FILE, "person")
     log.info("photo %s -> person %s", path, person_dir)
     return GeneratedPerson(id=pid, dir=person_dir, face=face, latent=None, seconds=time.perf_counter() - start)
+
+
+def source_person(cfg: FacepipeConfig, out_root: Path, models: ModelStore, tracker: Tracker) -> GeneratedPerson:
+    """The person a job repositions: the photo `reposition.image` if set, else a generated face that
+    can be landmarked and is turned at most `reposition.max_source_angle` (photos are used as given)."""
+    from facepipe.reposition.landmarks import usable
+
+    if cfg.reposition.image:
+        return from_photo(cfg, out_root, tracker, usable(models))
+    return run(cfg, out_root, models, tracker, usable(models, cfg.reposition.max_source_angle))

@@ -89,13 +89,13 @@ def test_unlandmarkable_sample_is_resampled_deterministically(make_cfg, monkeypa
         seen.append(face.copy())
         return len(seen) > 2
 
-    monkeypatch.setattr("facepipe.pipeline.landmarks.usable", lambda models, max_angle=None: reject_first_two)
+    monkeypatch.setattr("facepipe.reposition.landmarks.usable", lambda models, max_angle=None: reject_first_two)
     result = run_job(make_cfg("seed=9"))
     assert result.person.tries == 3 and np.array_equal(result.person.face, seen[2])
     assert not np.array_equal(seen[0], seen[1])
     assert json.loads((result.person.dir / "person.json").read_text())["tries"] == 3
     with pytest.raises(Exception, match="none of 16 sampled faces"):
-        monkeypatch.setattr("facepipe.pipeline.landmarks.usable", lambda models, max_angle=None: lambda face: False)
+        monkeypatch.setattr("facepipe.reposition.landmarks.usable", lambda models, max_angle=None: lambda face: False)
         run_job(make_cfg("seed=10"))
     assert generate.MAX_TRIES == 16
 
