@@ -12,7 +12,6 @@ neutral-mouth targets) that are neutral (`Smiling` and `Mouth_Slightly_Open` bot
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tarfile
 from collections import Counter
@@ -24,7 +23,7 @@ from PIL import Image
 
 from facepipe.config import RepositionConf
 from facepipe.evaluate import emotion
-from facepipe.io import publish_bytes
+from facepipe.io import write_json
 from facepipe.models.registry import ModelStore
 from facepipe.reposition.landmarks import NoFaceError, build
 from facepipe.reposition.mesh import build as build_mesh
@@ -86,7 +85,7 @@ def main() -> int:
     print(f"fer match rate {result['fer_match_rate']} over {n} renders")
     for expr, labels in result["fer_top_labels"].items():
         print(f"  {expr:<9} {labels}")
-    publish_bytes(args.out, (json.dumps(result, indent=2) + "\n").encode(), overwrite=True)
+    write_json(args.out, result, overwrite=True)
     print(f"wrote {args.out}")
     return 0
 

@@ -19,7 +19,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -38,7 +37,7 @@ from facepipe.config import RepositionConf  # noqa: E402
 from facepipe.evaluate import emotion, expression, identity  # noqa: E402
 from facepipe.generate import sample_latents  # noqa: E402
 from facepipe.generate.dcgan import build as build_generator  # noqa: E402
-from facepipe.io import publish_bytes  # noqa: E402
+from facepipe.io import write_json  # noqa: E402
 from facepipe.models.registry import ModelStore  # noqa: E402
 from facepipe.reposition.landmarks import NoFaceError, build, usable  # noqa: E402
 from facepipe.reposition.mesh import build as build_mesh  # noqa: E402
@@ -225,7 +224,7 @@ def main() -> int:
         for key, s in results["speed"].items():
             print(f"  {key:<13} {s['images']:>4} images {s['seconds']:>7} s {s['images_per_s']:>6} img/s "
                   f"peak RSS {s['peak_rss_mib']} MiB")
-    publish_bytes(args.out, (json.dumps(results, indent=2) + "\n").encode(), overwrite=True)
+    write_json(args.out, results, overwrite=True)
     print(f"wrote {args.out}")
     return 0
 

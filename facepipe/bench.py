@@ -11,7 +11,6 @@ Prints a table and writes JSON with a description of the machine.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import subprocess
@@ -76,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     from facepipe.cli import compose
     from facepipe.config import load
     from facepipe.generate import sample_latents
-    from facepipe.io import publish_bytes, write_image
+    from facepipe.io import write_image, write_json
     from facepipe.models.registry import ModelStore
 
     results: dict = {"machine": _machine(), "n_faces": args.n, "end_to_end": {}, "throughput_1024": {}}
@@ -101,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         e2e, thr = results["end_to_end"][name], results["throughput_1024"][name]
         print(f"{name:<10} {e2e['seconds']:>7} {e2e['peak_rss_mib']:>13} {thr['upscale_images_per_s']:>14} "
               f"{thr['stage_images_per_s']:>12}")
-    publish_bytes(args.out, (json.dumps(results, indent=2) + "\n").encode(), overwrite=True)
+    write_json(args.out, results, overwrite=True)
     print(f"\nwrote {args.out}")
     return 0
 
