@@ -195,6 +195,9 @@ def render(image: np.ndarray, model: HeadModel, dst: np.ndarray, depth: np.ndarr
     map_x = (xs * m[..., 0, 0] + ys * m[..., 1, 0] + m[..., 2, 0]).astype(np.float32)
     map_y = (xs * m[..., 0, 1] + ys * m[..., 1, 1] + m[..., 2, 1]).astype(np.float32)
     head = cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    # Outside the head the maps are triangle 0's, extrapolated far away; the feather below reaches one
+    # pixel out, and blending that texture in drew a thin dark ring around every head.
+    head = np.where((labels >= 0)[..., None], head, plate)
     alpha = cv2.GaussianBlur((labels >= 0).astype(np.float32), (3, 3), 0)
     if person is not None:
         person = cv2.copyMakeBorder(person.astype(np.float32), p, p, p, p, cv2.BORDER_REPLICATE)
