@@ -63,6 +63,8 @@ def _stage(args: argparse.Namespace) -> int:
     params = yaml.safe_load(Path(args.params).read_text())
     cfg = load(params)
     models = ModelStore(cfg.paths.model_cache)
+    if args.stage in ("train_classifiers", "learn_directions"):
+        return _train_stage(args, cfg, models)
     if args.stage != "generate" and not args.input:
         raise SystemExit(f"facepipe: error: stage {args.stage} needs --in DIR")
     with Tracker(cfg.tracking, f"stage {args.stage}", {"facepipe.role": "stage", "facepipe.stage": args.stage}) as t:
@@ -80,6 +82,26 @@ def _stage(args: argparse.Namespace) -> int:
                 sheets = tuple(src.rglob(reposition.CONTACT_SHEET_FILE))
                 result = upscale.run(cfg, src, Path(args.out), models, t, exclude=sheets)
                 print(f"upscaled {len(result.files)} image(s) from {src} -> {result.dir}")
+    return 0
+
+
+def _train_stage(args: argparse.Namespace, cfg, models) -> int:
+    """The model-building stages: their outputs are committed files under models/, not pipeline outs."""
+    from facepipe.tracking import Tracker
+
+    with Tracker(cfg.tracking, f"stage {args.stage}", {"facepipe.role": "stage", "facepipe.stage": args.stage}) as t:
+        t.log_config(cfg)
+        if args.stage == "train_classifiers":
+            from facepipe.stages import train_classifiers
+
+            members = tuple(args.member) if args.member else train_classifiers.MEMBERS
+            for member, card in train_classifiers.run(cfg.classifiers, t, members).items():
+                print(f"{member}: {cfg.classifiers.dir}/{member}.weights.h5")
+        else:
+            from facepipe.stages import learn_directions
+
+            path = learn_directions.run(cfg, models, t)
+            print(f"directions -> {path}")
     return 0
 
 
@@ -117,11 +139,13 @@ def _parser() -> argparse.ArgumentParser:
     models.add_argument("--force", action="store_true", help="fetch: re-download even if cached")
     models.set_defaults(func=_models)
     stage = sub.add_parser("stage", help="run one DVC stage with params from a composed params.yaml")
-    stage.add_argument("stage", choices=["generate", "reposition", "upscale"])
+    stage.add_argument("stage", choices=["generate", "reposition", "upscale", "train_classifiers", "learn_directions"])
     stage.add_argument("--params", default="params.yaml")
     stage.add_argument("--in", dest="input", action="append",
                        help="reposition: the generate stage's folder; upscale: folder(s) of images (repeatable)")
-    stage.add_argument("--out", required=True, help="output folder (a DVC out)")
+    stage.add_argument("--out", help="output folder (a DVC out; generate, reposition, upscale)")
+    stage.add_argument("--member", action="append", choices=["guide", "evaluator"],
+                       help="train_classifiers: train only this classifier (repeatable; default both)")
     stage.set_defaults(func=_stage)
     params = sub.add_parser("params", help="compose conf/ (plus overrides) into params.yaml for DVC")
     params.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. seed=7 upscaler=fsrcnn")

@@ -24,6 +24,9 @@ __all__ = [
     "RepositionConf",
     "UpscalerConf",
     "TrackingConf",
+    "ClassifierMember",
+    "ClassifiersConf",
+    "DirectionsConf",
     "FacepipeConfig",
     "load",
     "to_dict",
@@ -171,6 +174,56 @@ class TrackingConf:
 
 
 @dataclass
+class ClassifierMember:
+    """One of the two attribute classifiers: its seed, its data split's seed and its width."""
+
+    seed: int = 0
+    split_seed: int = 0
+    width: int = 16
+
+
+@dataclass
+class ClassifiersConf:
+    """Training the attribute classifiers (the `train_classifiers` stage) and where they live."""
+
+    data_dir: str = "../shared/data"  # holds celeba-10k-89x109.tar, celeba-10k-attributes.txt, utkface-200px.tar
+    dir: str = "models/attributes"  # trained weights + cards (committed)
+    checkpoint_dir: str = "outputs/checkpoints/classifiers"  # per-epoch checkpoints; a rerun resumes
+    held_out: float = 0.15  # fraction of each dataset kept out of training, for the cards
+    epochs: int = 12
+    epoch_size: int = 16384  # images per epoch, drawn without replacement from both datasets
+    batch_size: int = 128
+    learning_rate: float = 2e-3
+    guide: ClassifierMember = field(default_factory=lambda: ClassifierMember(seed=0, split_seed=0))
+    evaluator: ClassifierMember = field(default_factory=lambda: ClassifierMember(seed=1, split_seed=1))
+
+    def __post_init__(self) -> None:
+        _check(0 < self.held_out < 1, "classifiers.held_out", self.held_out, "a fraction in (0, 1)")
+        for key in ("epochs", "epoch_size", "batch_size"):
+            _check(getattr(self, key) >= 1, f"classifiers.{key}", getattr(self, key), "an integer >= 1")
+
+
+@dataclass
+class DirectionsConf:
+    """Learning attribute directions in a generator's latent space (the `learn_directions` stage)."""
+
+    dir: str = "models/directions"  # <generator>.npz per generator (committed)
+    n_samples: int = 20000  # latents drawn, generated and scored by the guide
+    seed: int = 0
+    method: str = "regression"  # regression (TL-GAN) | svm (InterFaceGAN: linear SVM on the extremes)
+    max_steps: int = 40  # edit: bound on closed-loop steps per target
+    step_size: float = 0.2  # edit: latent distance per step (latents are N(0, I))
+    tolerance: float = 0.1  # edit: a probability target is met within this (age: 10x this in years... see edit)
+
+    def __post_init__(self) -> None:
+        _check(self.method in ("regression", "svm"), "directions.method", self.method, "regression, svm")
+        _check(self.n_samples >= 100, "directions.n_samples", self.n_samples, "an integer >= 100")
+        _check(self.max_steps >= 1, "directions.max_steps", self.max_steps, "an integer >= 1")
+        _check(self.step_size > 0, "directions.step_size", self.step_size, "a number > 0")
+        _check(0 < self.tolerance < 0.5, "directions.tolerance", self.tolerance, "a number in (0, 0.5)")
+
+
+@dataclass
 class FacepipeConfig:
     """The whole resolved configuration of one job."""
 
@@ -185,6 +238,8 @@ class FacepipeConfig:
     reposition: RepositionConf = field(default_factory=RepositionConf)
     upscaler: UpscalerConf = field(default_factory=UpscalerConf)
     tracking: TrackingConf = field(default_factory=TrackingConf)
+    classifiers: ClassifiersConf = field(default_factory=ClassifiersConf)
+    directions: DirectionsConf = field(default_factory=DirectionsConf)
 
     def __post_init__(self) -> None:
         _check(0 <= self.seed < 2**63, "seed", self.seed, "an integer in [0, 2**63)")

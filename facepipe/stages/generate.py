@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -16,7 +16,9 @@ from facepipe.backends import load_factory
 from facepipe.config import FacepipeConfig, to_dict
 from facepipe.errors import ConfigError
 from facepipe.reposition.landmarks import NoFaceError
+from facepipe.attributes.vocabulary import check_targets
 from facepipe.generate import person_id, sample_latents
+from facepipe.generate.edit import EditResult, EditSettings, UnreachableTarget, edit, latent_scorer
 from facepipe.models.registry import ModelStore
 from facepipe.tracking import Tracker
 
@@ -54,22 +56,56 @@ def person_config_yaml(cfg: FacepipeConfig) -> str:
     return yaml.safe_dump({key: tree[key] for key in ("seed", "generator", "attributes")}, sort_keys=False)
 
 
-def _sample(cfg: FacepipeConfig, generator, usable: Optional[Callable[[np.ndarray], bool]]
-            ) -> tuple[np.ndarray, np.ndarray, int]:
-    """(latent, face, tries): the seed's first latent, or the first retry whose face is `usable`.
+def _sample(cfg: FacepipeConfig, generator, usable: Optional[Callable[[np.ndarray], bool]],
+            editor: Optional[Callable[[np.ndarray], "EditResult"]] = None) -> tuple[np.ndarray, np.ndarray, int, object]:
+    """(latent, face, tries, edit): the seed's first latent, or the first retry whose (edited) face is
+    `usable` and whose edit reached its targets.
 
     Try 0 draws from `default_rng(seed)`; try k >= 1 from `SeedSequence([seed, 2, k])`, so a
     retry never changes the faces of seeds that needed none.
     """
+    failure = ""
     for k in range(MAX_TRIES):
         rng = np.random.default_rng(cfg.seed if k == 0 else np.random.SeedSequence([cfg.seed, _RESAMPLE_STREAM, k]))
         latent = sample_latents(rng, 1, generator.latent_dim, cfg.generator.truncation)[0]
+        result = None
+        if editor is not None:
+            try:
+                result = editor(latent)
+            except UnreachableTarget as e:
+                failure = str(e)
+                log.info("seed %d try %d: %s; resampling", cfg.seed, k + 1, e)
+                continue
+            latent = result.z
         face = generator.synthesize(latent[None])[0]
         if usable is None or usable(face):
-            return latent, face, k + 1
-        log.info("seed %d try %d: face not usable (no landmarks, or turned too far); resampling", cfg.seed, k + 1)
+            return latent, face, k + 1, result
+        failure = "no landmarks, or turned more than reposition.max_source_angle"
+        log.info("seed %d try %d: face not usable (%s); resampling", cfg.seed, k + 1, failure)
+    if failure.startswith("attributes."):
+        raise UnreachableTarget(f"seed={cfg.seed}: none of {MAX_TRIES} sampled faces could be edited; last: {failure}")
     raise NoFaceError(f"seed={cfg.seed}: none of {MAX_TRIES} sampled faces could be landmarked within "
                       "reposition.max_source_angle; valid: another seed, or a larger max_source_angle")
+
+
+def _editor(cfg: FacepipeConfig, generator):
+    """`latent -> EditResult` for the job's attribute targets, or None when there are none."""
+    a = cfg.attributes
+    check_targets(dict(a.targets), list(a.lock))  # bad names and ranges fail before anything loads
+    if not a.targets:
+        return None, {}
+    from facepipe.attributes import classifier
+    from facepipe.attributes.directions import load
+    from facepipe.stages.learn_directions import directions_path
+
+    path = directions_path(cfg)
+    directions = load(path).check_latent_dim(generator.latent_dim, str(path))
+    guide = classifier.load_member(cfg.classifiers, "guide")
+    settings = EditSettings(cfg.directions.max_steps, cfg.directions.step_size, cfg.directions.tolerance)
+    score = latent_scorer(generator, guide)
+    provenance = {"directions": str(path), "directions_sha256": io.sha256_file(path),
+                  "guide_sha256": guide.card.get("weights_sha256", ""), "settings": asdict(settings)}
+    return (lambda z: edit(z, dict(a.targets), list(a.lock), directions, score, settings)), provenance
 
 
 def run(cfg: FacepipeConfig, out_root: Path, models: ModelStore, tracker: Tracker,
@@ -87,12 +123,9 @@ def run(cfg: FacepipeConfig, out_root: Path, models: ModelStore, tracker: Tracke
     start = time.perf_counter()
     pid = person_id(cfg)
     person_dir = io.ensure_writable_dir(Path(out_root) / pid)
-    if cfg.attributes.targets:
-        log.warning("attribute editing is not implemented yet: targets %s are recorded, not applied",
-                    dict(cfg.attributes.targets))
-
     generator = load_factory(cfg.generator._target_, "generator")(cfg.generator, models)
-    latent, face, tries = _sample(cfg, generator, usable)
+    editor, provenance = _editor(cfg, generator)
+    latent, face, tries, edited = _sample(cfg, generator, usable, editor)
 
     face_png = io.encode_image(face, "png")
     files = {FACE_FILE: io.sha256_bytes(face_png)}
@@ -108,8 +141,7 @@ def run(cfg: FacepipeConfig, out_root: Path, models: ModelStore, tracker: Tracke
                       "latent_dim": generator.latent_dim, "resolution": generator.resolution,
                       "truncation": cfg.generator.truncation},
         "tries": tries,
-        "attributes": {"targets": dict(cfg.attributes.targets), "lock": list(cfg.attributes.lock),
-                       "applied": False},
+        "attributes": _edit_record(cfg, edited, provenance),
         "files": files,
         "facepipe_version": __version__,
     }
@@ -120,9 +152,25 @@ def run(cfg: FacepipeConfig, out_root: Path, models: ModelStore, tracker: Tracke
     for name in (FACE_FILE, LATENT_FILE, MANIFEST_FILE):
         tracker.log_artifact(person_dir / name, "person")
     tracker.log_metrics({"generate_s": seconds, "generate_tries": tries})
+    if edited is not None:
+        tracker.log_metrics({f"edit.{k}.{n}": float(v) for k, part in
+                             (("steps", edited.steps), ("before", edited.before), ("after", edited.after))
+                             for n, v in ((n, np.ravel(x)[0]) for n, x in part.items())})
     tracker.log_dataset(person_dir, name=pid, digest=io.sha256_bytes(face_png + latent.tobytes()), context="generated")
     log.info("person %s -> %s", pid, person_dir)
     return GeneratedPerson(id=pid, dir=person_dir, face=face, latent=latent, seconds=seconds, tries=tries)
+
+
+def _edit_record(cfg: FacepipeConfig, edited, provenance: dict) -> dict:
+    """person.json's `attributes`: the request, and for an edit the guide's scores before and after,
+    the steps per target and the files and settings that make it reproducible."""
+    record = {"name": cfg.attributes.name, "targets": dict(cfg.attributes.targets), "lock": list(cfg.attributes.lock),
+              "applied": edited is not None}
+    if edited is not None:
+        first = lambda part: {n: round(float(np.ravel(v)[0]), 4) for n, v in part.items()}  # noqa: E731
+        record.update({"steps": {n: int(np.ravel(v)[0]) for n, v in edited.steps.items()},
+                       "guide_before": first(edited.before), "guide_after": first(edited.after), **provenance})
+    return record
 
 
 def from_photo(cfg: FacepipeConfig, out_root: Path, tracker: Tracker,

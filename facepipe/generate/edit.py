@@ -1,0 +1,128 @@
+"""Editing a latent towards attribute targets with other attributes locked (TL-GAN's method, closed loop).
+
+For each target in turn: take the attribute's direction, project out the directions of every locked
+attribute and of the other targets (so reaching one target does not undo another), and step along
+it, re-scoring the face with the guide classifier after every step, until the score is within the
+tolerance of the target. A step that crosses the target is bisected. All of it is deterministic: no
+randomness, a fixed bound on steps. `walk` does this for a batch of latents at once; `edit` is the
+one-person API, which fails loudly when a target is out of reach.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+
+from facepipe.attributes.directions import Directions, orthogonal_to
+from facepipe.attributes.vocabulary import AGE, OUTPUTS, check_targets, value_range
+from facepipe.errors import ConfigError
+
+__all__ = ["EditSettings", "EditResult", "walk", "edit", "latent_scorer", "UnreachableTarget"]
+
+Scorer = Callable[[np.ndarray], np.ndarray]  # latents [N, D] -> guide scores [N, len(OUTPUTS)]
+BISECTIONS = 6
+
+
+class UnreachableTarget(ConfigError):
+    """The guide score did not reach a target within the step bound."""
+
+
+@dataclass(frozen=True)
+class EditSettings:
+    max_steps: int = 40
+    step_size: float = 0.2
+    tolerance: float = 0.1  # on probabilities; age uses tolerance * 50 years (0.1 -> 5 years)
+
+    def tolerance_of(self, name: str) -> float:
+        return self.tolerance * 50 if name == AGE else self.tolerance
+
+
+@dataclass
+class EditResult:
+    """The edited latent(s), the guide's scores before and after, and the steps taken per target."""
+
+    z: np.ndarray
+    before: dict[str, np.ndarray]
+    after: dict[str, np.ndarray]
+    steps: dict[str, np.ndarray] = field(default_factory=dict)
+    reached: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def _column(name: str) -> int:
+    return OUTPUTS.index(name)
+
+
+def walk(z: np.ndarray, targets: Mapping[str, float], lock: Sequence[str], directions: Directions,
+         score: Scorer, settings: EditSettings = EditSettings()) -> EditResult:
+    """Edit latents `[N, D]` towards `targets` with `lock` held; every row independently."""
+    check_targets(dict(targets), list(lock))
+    z = np.array(z, np.float32, copy=True)
+    watched = sorted(set(targets) | set(lock))
+    first = score(z)
+    before = {n: first[:, _column(n)].copy() for n in watched}
+    steps, reached = {}, {}
+    current = first
+    for name, target in targets.items():
+        others = [directions[n] for n in (*lock, *targets) if n != name]
+        d = orthogonal_to(directions[name], others)
+        col, tol = _column(name), settings.tolerance_of(name)
+        value = current[:, col]
+        sign = np.where(value < target, 1.0, -1.0).astype(np.float32)
+        active = np.abs(value - target) > tol
+        taken = np.zeros(len(z), np.int32)
+        for _ in range(settings.max_steps):
+            if not active.any():
+                break
+            idx = np.flatnonzero(active)
+            prev = z[idx].copy()
+            z[idx] += (sign[idx] * settings.step_size)[:, None] * d
+            new = score(z[idx])[:, col]
+            taken[idx] += 1
+            crossed = np.sign(new - target) == sign[idx]  # moved past the target
+            done = np.abs(new - target) <= tol
+            for j in np.flatnonzero(crossed & ~done):  # bisect the last step back onto the target
+                lo, hi = 0.0, 1.0
+                for _ in range(BISECTIONS):
+                    mid = (lo + hi) / 2
+                    zm = prev[j] + mid * sign[idx[j]] * settings.step_size * d
+                    v = score(zm[None])[0, col]
+                    if abs(v - target) <= tol:
+                        lo = hi = mid
+                        break
+                    lo, hi = (mid, hi) if np.sign(v - target) != sign[idx[j]] else (lo, mid)
+                z[idx[j]] = prev[j] + hi * sign[idx[j]] * settings.step_size * d
+            active[idx[crossed | done]] = False
+        current = score(z)
+        steps[name] = taken
+    for name, target in targets.items():  # judged at the end: a later target may have moved an earlier one
+        reached[name] = np.abs(current[:, _column(name)] - target) <= settings.tolerance_of(name)
+    after = {n: current[:, _column(n)].copy() for n in watched}
+    return EditResult(z, before, after, steps, reached)
+
+
+def edit(z: np.ndarray, targets: Mapping[str, float], lock: Sequence[str], directions: Directions, score: Scorer,
+         settings: EditSettings = EditSettings()) -> EditResult:
+    """Edit one latent `[D]`; raises `UnreachableTarget` naming the target the guide could not reach."""
+    for name in targets:
+        value_range(name)
+    result = walk(np.asarray(z)[None], targets, lock, directions, score, settings)
+    for name, target in targets.items():
+        if not result.reached[name][0]:
+            got = float(result.after[name][0])
+            raise UnreachableTarget(
+                f"attributes.targets.{name}={target:g} not reached within {settings.max_steps} steps of "
+                f"{settings.step_size:g} (guide score {got:.2f}); valid: a target nearer {got:.2f}, another seed, "
+                "or a larger directions.max_steps")
+    result.z = result.z[0]
+    return result
+
+
+def latent_scorer(generator, classifier, batch: int = 256) -> Scorer:
+    """Latents -> the classifier's scores of the generated faces."""
+    def score(z: np.ndarray) -> np.ndarray:
+        z = np.asarray(z, np.float32)
+        return np.concatenate([classifier(generator.synthesize(z[i : i + batch])) for i in range(0, len(z), batch)])
+
+    return score
