@@ -2,7 +2,8 @@
 
     facepipe [overrides...]                 run a job (Hydra; see --help)
     facepipe models list|fetch|verify ...   manage the model registry
-    facepipe stage generate|reposition|upscale ...   one DVC stage, configured by params.yaml
+    facepipe stage generate|reposition|upscale|train_classifiers|learn_directions ...
+                                            one DVC stage, configured by params.yaml
     facepipe params [overrides...]          compose conf/ into params.yaml (as `dvc exp run` does)
 """
 
@@ -18,7 +19,7 @@ def main() -> None:
         from facepipe.commands import main as commands_main
 
         sys.exit(commands_main(sys.argv[1:]))
-    from facepipe.cli import check_group_choices
+    from facepipe.cli import check_group_choices, free_keys
     from facepipe.cli import main as hydra_main
     from facepipe.errors import ConfigError
 
@@ -27,6 +28,7 @@ def main() -> None:
     except ConfigError as e:
         print(f"facepipe: error: {e}", file=sys.stderr)
         sys.exit(2)
+    sys.argv[1:] = free_keys(sys.argv[1:])
     hydra_main()
 
 

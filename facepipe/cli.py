@@ -22,7 +22,7 @@ from facepipe.errors import FacepipeError
 from facepipe.pipeline import run_job
 from facepipe.tracking import read_parent_run_id
 
-__all__ = ["main", "compose", "check_group_choices", "CONF_DIR"]
+__all__ = ["main", "compose", "check_group_choices", "free_keys", "CONF_DIR"]
 
 CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
 log = logging.getLogger("facepipe")
@@ -34,7 +34,17 @@ def compose(overrides: list[str], version_base: str | None = "1.3") -> DictConfi
     from hydra import initialize_config_dir
 
     with initialize_config_dir(str(CONF_DIR), version_base=version_base):
-        return hydra_compose(config_name="config", overrides=overrides)
+        return hydra_compose(config_name="config", overrides=free_keys(list(overrides)))
+
+
+# Config dicts whose keys are the user's to choose: `attributes.targets.Eyeglasses=1` adds a key that
+# the preset may not have, which Hydra accepts only as `++attributes.targets.Eyeglasses=1`.
+FREE_KEY_DICTS = ("attributes.targets.",)
+
+
+def free_keys(argv: list[str]) -> list[str]:
+    """`argv` with each plain `attributes.targets.<name>=v` written as Hydra's add-or-override `++...`."""
+    return [f"++{a}" if a.startswith(FREE_KEY_DICTS) and "=" in a else a for a in argv]
 
 
 def check_group_choices(argv: list[str]) -> None:

@@ -70,9 +70,10 @@ class GeneratorConf:
 
 @dataclass
 class AttributesConf:
-    """Target attribute values and the attributes to keep fixed while editing.
+    """Target attribute values and the attributes to keep fixed while editing (`generate.edit`).
 
-    Until attribute editing lands (issue 4) the targets are recorded with the person but not applied.
+    Targets are guide-classifier probabilities in [0, 1] by CelebA name, or `age` in years; names and
+    ranges are checked by `attributes.vocabulary.check_targets` when the job starts.
     """
 
     name: str = "neutral"
@@ -134,6 +135,8 @@ class RepositionConf:
     # A generated face turned further than this (|yaw| or |pitch|, degrees) is resampled: the warp
     # can only show what the source saw. Photos are used as given.
     max_source_angle: float = 20.0
+    pose_tolerance: float = 2.0  # latent: closed-loop pose steps stop within this many degrees
+    max_pose_steps: int = 8  # latent: bound on those steps per image
 
     def __post_init__(self) -> None:
         _check(0 < self.max_source_angle <= MAX_ANGLE_LIMIT, "reposition.max_source_angle", self.max_source_angle,
@@ -209,11 +212,12 @@ class DirectionsConf:
 
     dir: str = "models/directions"  # <generator>.npz per generator (committed)
     n_samples: int = 20000  # latents drawn, generated and scored by the guide
+    n_pose_samples: int = 4000  # of those, the first N landmarked for pose/expression directions (reposition=latent)
     seed: int = 0
     method: str = "regression"  # regression (TL-GAN) | svm (InterFaceGAN: linear SVM on the extremes)
     max_steps: int = 40  # edit: bound on closed-loop steps per target
     step_size: float = 0.2  # edit: latent distance per step (latents are N(0, I))
-    tolerance: float = 0.1  # edit: a probability target is met within this (age: 10x this in years... see edit)
+    tolerance: float = 0.1  # edit: a probability target is met within this; age within 50x this in years
 
     def __post_init__(self) -> None:
         _check(self.method in ("regression", "svm"), "directions.method", self.method, "regression, svm")

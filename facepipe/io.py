@@ -194,3 +194,17 @@ def claim_dir(settings_path: str | os.PathLike, settings: dict, overwrite: bool,
                              "pass overwrite=true or choose another output_dir")
     write_json(path, settings, overwrite=True)
     return False
+
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def project_path(path: str | os.PathLike) -> Path:
+    """`path` as given if it exists (or is absolute); else, for a relative path, the same path under
+    the project root, where the committed models live (`models/attributes`, ...) when a job runs
+    from another working directory. Returns the path as given when neither exists (for the error)."""
+    p = Path(path)
+    if p.is_absolute() or p.exists():
+        return p
+    in_project = PROJECT_ROOT / p
+    return in_project if in_project.exists() else p

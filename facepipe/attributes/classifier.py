@@ -209,7 +209,9 @@ def load_member(cfg, member: str) -> AttributeClassifier:
     """The trained `member` ("guide" or "evaluator") from `cfg.dir` (a `ClassifiersConf`)."""
     from facepipe.errors import ConfigError
 
-    weights = Path(cfg.dir) / f"{member}.weights.h5"
+    from facepipe.io import project_path
+
+    weights = project_path(Path(cfg.dir) / f"{member}.weights.h5")
     if not weights.is_file():
         raise ConfigError(f"attribute classifier {str(weights)!r} does not exist; valid: run "
                           "`dvc repro train_classifiers` or set classifiers.dir to a folder holding it")

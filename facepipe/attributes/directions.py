@@ -24,11 +24,16 @@ EXTREME_FRACTION = 0.10  # svm: samples per side, as a fraction of all
 
 @dataclass
 class Directions:
-    """Unit directions `[K, D]` float32, one per name; `meta` says how they were made."""
+    """Unit directions `[K, D]` float32, one per name; `meta` says how they were made.
+
+    `scales` `[K]` (regression only, else NaN): how fast the label rises along the unit direction,
+    in label units per unit of latent distance; the latent repositioner steps by it.
+    """
 
     names: list[str]
     vectors: np.ndarray
     meta: dict = field(default_factory=dict)
+    scales: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         v = np.asarray(self.vectors)
@@ -36,16 +41,28 @@ class Directions:
             raise ConfigError(f"directions of shape {v.shape} do not match {len(self.names)} names; "
                               "valid: an array [n_names, latent_dim]")
         self.vectors = (v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)).astype(np.float32)
+        self.scales = (np.full(len(self.names), np.nan, np.float32) if self.scales is None
+                       else np.asarray(self.scales, np.float32))
+
+    def scale(self, name: str) -> float:
+        return float(self.scales[self._index(name)])
+
+    def _index(self, name: str) -> int:
+        try:
+            return self.names.index(name)
+        except ValueError:
+            raise ConfigError(f"no direction for attribute {name!r}; valid: {', '.join(self.names)}") from None
+
+    def merged(self, other: "Directions") -> "Directions":
+        return Directions(self.names + other.names, np.concatenate([self.vectors, other.vectors]), self.meta,
+                          np.concatenate([self.scales, other.scales]))
 
     @property
     def latent_dim(self) -> int:
         return int(self.vectors.shape[1])
 
     def __getitem__(self, name: str) -> np.ndarray:
-        try:
-            return self.vectors[self.names.index(name)]
-        except ValueError:
-            raise ConfigError(f"no direction for attribute {name!r}; valid: {', '.join(self.names)}") from None
+        return self.vectors[self._index(name)]
 
     def check_latent_dim(self, dim: int, source: str = "directions") -> "Directions":
         if self.latent_dim != dim:
@@ -61,12 +78,13 @@ def fit(latents: np.ndarray, scores: np.ndarray, names: list[str], method: str, 
         seed: int = 0) -> Directions:
     """One direction per column of `scores` `[N, K]` from latents `[N, D]`."""
     z = np.asarray(latents, np.float64)
-    vectors = []
+    vectors, scales = [], []
     for k, (lo, hi) in enumerate(ranges):
         s = np.clip(np.asarray(scores[:, k], np.float64), lo, hi)
         if method == "regression":
             a = np.concatenate([z, np.ones((len(z), 1))], 1)
             w = np.linalg.lstsq(a, s, rcond=None)[0][:-1]
+            scales.append(np.linalg.norm(w))
         elif method == "svm":
             from sklearn.svm import LinearSVC
 
@@ -76,10 +94,11 @@ def fit(latents: np.ndarray, scores: np.ndarray, names: list[str], method: str, 
             label = np.r_[np.zeros(m), np.ones(m)]
             svm = LinearSVC(C=0.01, random_state=seed, max_iter=5000).fit(z[idx], label)
             w = svm.coef_[0]
+            scales.append(np.nan)
         else:
             raise ConfigError(f"directions.method={method!r} is unknown; valid: regression, svm")
         vectors.append(w)
-    return Directions(list(names), np.array(vectors), {"method": method, "n_samples": len(z)})
+    return Directions(list(names), np.array(vectors), {"method": method, "n_samples": len(z)}, np.array(scales))
 
 
 def orthogonal_to(direction: np.ndarray, locked: list[np.ndarray]) -> np.ndarray:
@@ -101,7 +120,7 @@ def save(path: Path, directions: Directions) -> None:
     from facepipe.io import atomic_write
 
     with atomic_write(path) as f:
-        np.savez(f, names=np.array(directions.names), directions=directions.vectors,
+        np.savez(f, names=np.array(directions.names), directions=directions.vectors, scales=directions.scales,
                  meta=np.array(repr(sorted(directions.meta.items()))))
 
 
@@ -113,7 +132,8 @@ def load(path: Path) -> Directions:
                           "or point directions at an existing .npz")
     try:
         with np.load(path, allow_pickle=False) as f:
-            return Directions([str(n) for n in f["names"]], f["directions"], {"file": str(path), "about": str(f["meta"])})
+            return Directions([str(n) for n in f["names"]], f["directions"], {"file": str(path), "about": str(f["meta"])},
+                              f["scales"] if "scales" in f.files else None)
     except (KeyError, ValueError, OSError) as e:
         raise ConfigError(f"{str(path)!r} is not a facepipe directions file ({e}); valid: an .npz with names, directions") from None
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any, Optional, Protocol
 
 import numpy as np
 
@@ -20,9 +20,11 @@ class Repositioner(Protocol):
     """
 
     name: str
+    expressions: tuple[str, ...]  # the expression names it can make
 
-    def prepare(self, image: np.ndarray) -> Any:
-        """Everything about `image` (`[H, W, 3]` uint8) that does not depend on the shot.
+    def prepare(self, image: np.ndarray, latent: Optional[np.ndarray] = None) -> Any:
+        """Everything about `image` (`[H, W, 3]` uint8) that does not depend on the shot; `latent`
+        is the generated person's latent (None for a photo), for backends that work in latent space.
 
         Raises:
             NoFaceError: no usable face in the image.

@@ -20,7 +20,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from facepipe.config import RepositionConf
+from facepipe.config import EXPRESSION_NAMES, RepositionConf
 from facepipe.evaluate.pose import Pose, angles, face_frame
 from facepipe.reposition import landmarks, segmentation
 from facepipe.reposition.expressions import (INNER_LIPS, ExpressionField, expression_fields, neutralizing_offsets,
@@ -135,6 +135,7 @@ class MeshRepositioner:
     """`Repositioner` backed by the landmark mesh and `mesh_warp`."""
 
     name = "mesh"
+    expressions = EXPRESSION_NAMES
 
     def __init__(self, landmarker: landmarks.FaceLandmarker, yaw_gain: float, neutralize: bool = True,
                  calibrate: bool = True, segmenter: Optional[segmentation.PersonSegmenter] = None):
@@ -144,7 +145,7 @@ class MeshRepositioner:
         self.neutralize = neutralize
         self.calibrate = calibrate
 
-    def prepare(self, image: np.ndarray) -> PreparedFace:
+    def prepare(self, image: np.ndarray, latent: Optional[np.ndarray] = None) -> PreparedFace:
         face = self.landmarker(image)
         model = head_model(face.points, image.shape[:2])
         frame = face_frame(face.points)
@@ -207,7 +208,7 @@ class MeshRepositioner:
         return out
 
 
-def build(cfg: RepositionConf, models: Any) -> MeshRepositioner:
+def build(cfg: RepositionConf, models: Any, job: Any = None) -> MeshRepositioner:
     """Factory named by `conf/reposition/mesh.yaml`."""
     segmenter = segmentation.build(models) if cfg.segment else None
     return MeshRepositioner(landmarks.build(models), cfg.yaw_gain, cfg.neutralize, cfg.calibrate, segmenter)

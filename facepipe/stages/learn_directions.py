@@ -18,12 +18,18 @@ from facepipe.attributes.vocabulary import OUTPUTS, value_range
 from facepipe.backends import load_factory
 from facepipe.config import FacepipeConfig
 from facepipe.generate import sample_latents
+from facepipe.reposition import landmarks
+from facepipe.reposition.landmarks import NoFaceError
+from facepipe.reposition.latent import EXPRESSION_LABELS, POSE_LABELS, labels_of
 
 __all__ = ["run", "directions_path", "score_latents", "heatmap"]
 
 
 def directions_path(cfg: FacepipeConfig) -> Path:
-    return Path(cfg.directions.dir) / f"{cfg.generator.name}.npz"
+    """`<directions.dir>/<generator name>.npz` (found under the project root when run elsewhere)."""
+    from facepipe.io import project_path
+
+    return project_path(Path(cfg.directions.dir) / f"{cfg.generator.name}.npz")
 
 
 def score_latents(generator, guide, z: np.ndarray, batch: int = 500) -> np.ndarray:
@@ -47,6 +53,24 @@ def heatmap(d: directions.Directions, path: Path) -> None:
     plt.close(fig)
 
 
+def pose_directions(generator, landmarker, z: np.ndarray) -> directions.Directions:
+    """Yaw, pitch and expression-geometry directions by regression on the landmarkable faces of `z`
+    (labels: `evaluate.pose`, `evaluate.expression`); their slopes size the latent repositioner's steps."""
+    rows, kept = [], []
+    for i in range(0, len(z), 256):
+        for j, face in enumerate(generator.synthesize(z[i : i + 256])):
+            try:
+                rows.append(labels_of(landmarker(face).points))
+            except NoFaceError:
+                continue
+            kept.append(i + j)
+    labels = np.array(rows)
+    names = [*POSE_LABELS, *EXPRESSION_LABELS]
+    d = directions.fit(z[kept], labels, names, "regression", [(-np.inf, np.inf)] * len(names))
+    d.meta.update({"pose_samples": len(z), "pose_landmarked": len(kept)})  # merged into the stage's meta
+    return d
+
+
 def run(cfg: FacepipeConfig, models, tracker) -> Path:
     generator = load_factory(cfg.generator._target_, "generator")(cfg.generator, models)
     guide = classifier.load_member(cfg.classifiers, "guide")
@@ -54,6 +78,9 @@ def run(cfg: FacepipeConfig, models, tracker) -> Path:
     z = sample_latents(np.random.default_rng(dc.seed), dc.n_samples, generator.latent_dim)
     scores = score_latents(generator, guide, z)
     d = directions.fit(z, scores, list(OUTPUTS), dc.method, [value_range(n) for n in OUTPUTS], dc.seed)
+    pose = pose_directions(generator, landmarks.build(models), z[: dc.n_pose_samples])
+    d = d.merged(pose)
+    d.meta.update(pose.meta)
     d.meta.update({"generator": generator.name, "seed": dc.seed,
                    "guide_weights_sha256": guide.card.get("weights_sha256", "")})
     out = directions_path(cfg)

@@ -26,11 +26,13 @@ from tqdm import tqdm
 from facepipe import io
 from facepipe.backends import load_factory
 from facepipe.config import FacepipeConfig, to_dict
+from facepipe.errors import ConfigError
 from facepipe.evaluate.dataset import pose_errors
 from facepipe.models.registry import ModelStore
 from facepipe.reposition import landmarks
 from facepipe.reposition.contact_sheet import ContactSheet
 from facepipe.reposition.plan import LabelRow, plan, write_labels
+from facepipe.stages.generate import LATENT_FILE
 from facepipe.tracking import Tracker
 
 __all__ = ["RepositionResult", "run", "DATASET_DIR", "LABELS_FILE", "CONTACT_SHEET_FILE", "SETTINGS_FILE"]
@@ -69,10 +71,15 @@ def run(cfg: FacepipeConfig, source: np.ndarray, person_dir: Path, models: Model
     """
     start = time.perf_counter()
     shots = plan(cfg.seed, cfg.sweep, cfg.expressions)
+    repositioner = load_factory(cfg.reposition._target_, "repositioner")(cfg.reposition, models, cfg)
+    unsupported = [n for n in cfg.expressions.names if n not in repositioner.expressions]
+    if unsupported:
+        raise ConfigError(f"expressions.names={unsupported} cannot be made by reposition={repositioner.name}; "
+                          f"valid: {', '.join(repositioner.expressions)}")
+    latent_file = Path(person_dir) / LATENT_FILE
+    prepared = repositioner.prepare(source, np.load(latent_file) if latent_file.is_file() else None)
     dataset_dir = io.ensure_writable_dir(Path(person_dir) / DATASET_DIR)
     resuming = io.claim_dir(dataset_dir / SETTINGS_FILE, _settings(cfg), cfg.overwrite, "dataset settings", "*.png")
-    repositioner = load_factory(cfg.reposition._target_, "repositioner")(cfg.reposition, models)
-    prepared = repositioner.prepare(source)
     src_pose = repositioner.source_pose(prepared)
     measurer = landmarks.build(models) if cfg.reposition.measure else None
     sheet = ContactSheet(shots, crop=repositioner.face_box(prepared))

@@ -1,0 +1,195 @@
+"""Every figure of the attribute issue's "Done when", measured; prints tables and writes JSON.
+
+    python benchmarks/attributes.py [--persons 200] [--out outputs/bench/attributes.json]
+                                    [--skip classifiers,methods,editing,locking,presets]
+
+- classifiers: held-out balanced accuracy per attribute (guide and evaluator cards), how many
+  mission attributes reach 0.80, gender (CelebA Male and UTKFace), age MAE, race.
+- methods: directions by TL-GAN regression and by InterFaceGAN's SVM, fitted on the same
+  `directions.n_samples` guide-scored latents, each judged by editing success below (30 persons).
+- editing: `--persons` seeded latents (never seen by any classifier: generated), each mission
+  attribute edited towards "present" with the committed directions; success = the *evaluator*
+  says present (probability > 0.5; for beard, No_Beard < 0.5); also how many were present before.
+- locking: edits of other attributes with lock=[Male, Young] and without; the evaluator's mean
+  |change| of Male and Young.
+- presets: `old_male` etc. through the generate stage for 10 seeds: evaluator scores, steps, tries;
+  the same seed twice gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+
+from facepipe.attributes import classifier, directions
+from facepipe.attributes.vocabulary import AGE, MISSION_ATTRIBUTES, OUTPUTS, value_range
+from facepipe.config import ClassifiersConf, DirectionsConf
+from facepipe.generate import sample_latents
+from facepipe.generate.dcgan import build as build_generator
+from facepipe.generate.edit import latent_scorer, walk
+from facepipe.io import write_json
+from facepipe.models.registry import ModelStore
+from facepipe.stages.learn_directions import score_latents
+
+PRESENT_IS_LOW = {"No_Beard"}  # the mission's "beard" is CelebA's No_Beard = 0
+LOCK = ["Male", "Young"]
+LOCK_EDITS = ["Eyeglasses", "Smiling", "Bald", "Blond_Hair", "Heavy_Makeup", "Wavy_Hair", "Bangs", "Goatee"]
+
+
+def _target(name: str) -> float:
+    return 0.0 if name in PRESENT_IS_LOW else 1.0
+
+
+def _present(name: str, p: np.ndarray) -> np.ndarray:
+    return p < 0.5 if name in PRESENT_IS_LOW else p > 0.5
+
+
+def classifier_figures() -> dict:
+    cfg = ClassifiersConf()
+    out = {}
+    for member in ("guide", "evaluator"):
+        card = classifier.load_member(cfg, member).card
+        f = card["held_out_figures"]
+        mission = {n: f["celeba"]["balanced_accuracy"][n] for n in MISSION_ATTRIBUTES if n in f["celeba"]["balanced_accuracy"]}
+        out[member] = {"mission_balanced_accuracy": mission,
+                       "mission_at_least_0.80": sum(v >= 0.80 for v in mission.values()),
+                       "mission_attributes": len(mission),
+                       "gender_celeba": f["celeba"]["balanced_accuracy"]["Male"],
+                       "gender_utkface": f["utkface"]["balanced_accuracy"]["Male"],
+                       "age_mae_years": f["utkface"]["age_mae"], "race_balanced_accuracy": f["utkface"]["race_balanced_accuracy"],
+                       "all_balanced_accuracy": f["celeba"]["balanced_accuracy"]}
+    print("\nclassifiers: held-out balanced accuracy (mission attributes)")
+    print(f"{'attribute':<22} {'guide':>6} {'eval':>6}")
+    for n in out["guide"]["mission_balanced_accuracy"]:
+        print(f"{n:<22} {out['guide']['mission_balanced_accuracy'][n]:>6.3f} {out['evaluator']['mission_balanced_accuracy'][n]:>6.3f}")
+    for m in ("guide", "evaluator"):
+        o = out[m]
+        print(f"{m}: {o['mission_at_least_0.80']}/{o['mission_attributes']} >= 0.80; gender {o['gender_celeba']:.3f} (CelebA) "
+              f"{o['gender_utkface']:.3f} (UTKFace); age MAE {o['age_mae_years']:.1f} y; race {o['race_balanced_accuracy']:.3f}")
+    return out
+
+
+def editing(d, score, evaluate, generator, persons: int, seed: int, names) -> dict:
+    z = sample_latents(np.random.default_rng(seed), persons, generator.latent_dim)
+    before_eval = evaluate(z)
+    rows = {}
+    for name in names:
+        col = OUTPUTS.index(name)
+        start = time.perf_counter()
+        r = walk(z, {name: _target(name)}, [], d, score)
+        after_eval = evaluate(r.z)
+        rows[name] = {"success": round(float(_present(name, after_eval[:, col]).mean()), 3),
+                      "present_before": round(float(_present(name, before_eval[:, col]).mean()), 3),
+                      "guide_reached": round(float(r.reached[name].mean()), 3),
+                      "mean_steps": round(float(r.steps[name].mean()), 1), "seconds": round(time.perf_counter() - start, 1)}
+    return rows
+
+
+def locking(d, score, evaluate, generator, persons: int, seed: int) -> dict:
+    z = sample_latents(np.random.default_rng(seed), persons, generator.latent_dim)
+    base = evaluate(z)[:, [OUTPUTS.index(n) for n in LOCK]]
+    rows = {}
+    for name in LOCK_EDITS:
+        entry = {}
+        for label, lock in (("locked", LOCK), ("free", [])):
+            r = walk(z, {name: _target(name)}, lock, d, score)
+            delta = np.abs(evaluate(r.z)[:, [OUTPUTS.index(n) for n in LOCK]] - base)
+            entry[label] = {n: round(float(delta[:, i].mean()), 3) for i, n in enumerate(LOCK)}
+        entry["ratio_free_over_locked"] = round(float(np.mean(list(entry["free"].values())) /
+                                                      max(np.mean(list(entry["locked"].values())), 1e-6)), 2)
+        rows[name] = entry
+    return rows
+
+
+def presets(workdir: Path) -> dict:
+    from facepipe.cli import compose
+    from facepipe.config import load
+    from facepipe.stages import generate
+    from facepipe.tracking import Tracker
+
+    evaluator = classifier.load_member(ClassifiersConf(), "evaluator")
+    out = {}
+    for preset in ("old_male", "young_female", "bearded_man_glasses", "smiling_woman_blond"):
+        rows = []
+        for seed in range(10):
+            cfg = load(compose([f"attributes={preset}", f"seed={seed}", "tracking=none", f"output_dir={workdir}"]))
+            models = ModelStore(cfg.paths.model_cache, progress=False)
+            with Tracker(cfg.tracking, "bench") as t:
+                try:
+                    person = generate.run(cfg, workdir, models, t)
+                except Exception as e:  # an unreachable target is a figure here, not a crash
+                    rows.append({"seed": seed, "error": str(e)[:200]})
+                    continue
+            e = evaluator(person.face[None])[0]
+            met = all((e[OUTPUTS.index(n)] > 0.5) == (v > 0.5) for n, v in cfg.attributes.targets.items())
+            rows.append({"seed": seed, "tries": person.tries, "evaluator_agrees": bool(met),
+                         "evaluator": {n: round(float(e[OUTPUTS.index(n)]), 3) for n in cfg.attributes.targets}})
+        out[preset] = {"seeds": rows, "evaluator_agrees": sum(r.get("evaluator_agrees", False) for r in rows),
+                       "errors": sum("error" in r for r in rows)}
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--persons", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=1000, help="latents for editing (not the directions' seed)")
+    parser.add_argument("--skip", default="")
+    parser.add_argument("--out", default="outputs/bench/attributes.json")
+    args = parser.parse_args()
+    skip = set(filter(None, args.skip.split(",")))
+    models = ModelStore(os.environ.get("FACEPIPE_MODEL_CACHE", "models/cache"), progress=False)
+    generator = build_generator(SimpleNamespace(model="dcgan_digiface", name="dcgan_digiface", batch_size=256), models)
+    guide = classifier.load_member(ClassifiersConf(), "guide")
+    evaluator = classifier.load_member(ClassifiersConf(), "evaluator")
+    score, evaluate = latent_scorer(generator, guide), latent_scorer(generator, evaluator)
+    committed = directions.load(Path(DirectionsConf().dir) / f"{generator.name}.npz")
+    binary = [n for n in MISSION_ATTRIBUTES if n != AGE]
+    results: dict = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
+                     "directions": committed.meta}
+    if "classifiers" not in skip:
+        results["classifiers"] = classifier_figures()
+    if "methods" not in skip:
+        dc = DirectionsConf()
+        z = sample_latents(np.random.default_rng(dc.seed), dc.n_samples, generator.latent_dim)
+        scores = score_latents(generator, guide, z)
+        results["methods"] = {}
+        for method in ("regression", "svm"):
+            d = directions.fit(z, scores, list(OUTPUTS), method, [value_range(n) for n in OUTPUTS], dc.seed)
+            rows = editing(d, score, evaluate, generator, 30, args.seed + 1, binary)
+            results["methods"][method] = {"mean_success": round(float(np.mean([r["success"] for r in rows.values()])), 3),
+                                          "at_least_0.80": sum(r["success"] >= 0.8 for r in rows.values()), "rows": rows}
+            print(f"method {method}: mean success {results['methods'][method]['mean_success']}, "
+                  f"{results['methods'][method]['at_least_0.80']} attributes >= 0.80 (30 persons)")
+    if "editing" not in skip:
+        rows = editing(committed, score, evaluate, generator, args.persons, args.seed, binary)
+        results["editing"] = {"persons": args.persons, "rows": rows,
+                              "at_least_0.80": sum(r["success"] >= 0.8 for r in rows.values())}
+        print(f"\nediting towards present, {args.persons} persons: evaluator says present")
+        print(f"{'attribute':<22} {'success':>8} {'before':>7} {'guide':>6} {'steps':>6}")
+        for n, r in rows.items():
+            print(f"{n:<22} {r['success']:>8.2f} {r['present_before']:>7.2f} {r['guide_reached']:>6.2f} {r['mean_steps']:>6.1f}")
+        print(f"{results['editing']['at_least_0.80']} attributes >= 0.80")
+    if "locking" not in skip:
+        results["locking"] = locking(committed, score, evaluate, generator, args.persons, args.seed + 2)
+        print(f"\nlocking {LOCK}: evaluator mean |change|, locked vs free")
+        for n, r in results["locking"].items():
+            print(f"{n:<14} locked {r['locked']}  free {r['free']}  ratio {r['ratio_free_over_locked']}")
+    if "presets" not in skip:
+        with tempfile.TemporaryDirectory() as tmp:
+            results["presets"] = presets(Path(tmp))
+        for p, r in results["presets"].items():
+            print(f"preset {p}: evaluator agrees on {r['evaluator_agrees']}/10 seeds, {r['errors']} errors")
+    write_json(args.out, results, overwrite=True)
+    print(f"\nwrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
