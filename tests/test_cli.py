@@ -20,7 +20,10 @@ def test_main_command_generates_repositions_and_upscales(tmp_path):
     labels = (person / "labels.csv").read_text().splitlines()
     assert len(labels) == 1 + 25 + 3 and labels[1].startswith("dataset/grid_y-60_p-60.png,")
     assert read_image(person / "upscaled" / "bicubic-1024-png" / "dataset" / "random_0002.png").shape == (1024, 1024, 3)
-    assert "attribute editing is not implemented yet" in proc.stdout + proc.stderr
+    import json
+
+    attributes = json.loads((person / "person.json").read_text())["attributes"]
+    assert attributes["applied"] is True and attributes["guide_after"]["Male"] >= 0.9
     assert "cuInit" not in proc.stderr and "cudart" not in proc.stderr  # TensorFlow start-up noise silenced
 
 

@@ -29,6 +29,13 @@ def _scalar(dtype: np.dtype, data: bytes = b"") -> Any:
     return np.frombuffer(data, dtype=dtype, count=1)[0]
 
 
+def _frombuffer(buf: bytes, dtype: np.dtype, shape: tuple, order: str) -> np.ndarray:
+    """`numpy.core.numeric._frombuffer`, which protocol-5 pickles of arrays use."""
+    if order not in ("C", "F"):
+        raise UnsafePickleError(f"array order {order!r} refused")
+    return np.frombuffer(bytes(buf), dtype=np.dtype(dtype)).reshape(shape, order=order).copy()
+
+
 def _encode(text: str, encoding: str = "latin1") -> bytes:
     """`_codecs.encode`, which protocol-2 pickles use to carry bytes (the raw data of arrays)."""
     if encoding not in ("latin1", "latin-1"):
@@ -40,6 +47,7 @@ def _encode(text: str, encoding: str = "latin1") -> bytes:
 NUMPY_GLOBALS: dict[tuple[str, str], Callable[..., Any]] = {
     **{(m, "_reconstruct"): _reconstruct for m in ("numpy.core.multiarray", "numpy._core.multiarray")},
     **{(m, "scalar"): _scalar for m in ("numpy.core.multiarray", "numpy._core.multiarray")},
+    **{(m, "_frombuffer"): _frombuffer for m in ("numpy.core.numeric", "numpy._core.numeric")},
     ("numpy", "ndarray"): np.ndarray,
     ("numpy", "dtype"): np.dtype,
     ("_codecs", "encode"): _encode,
