@@ -193,8 +193,8 @@ class ClassifiersConf:
     dir: str = "models/attributes"  # trained weights + cards (committed)
     checkpoint_dir: str = "outputs/checkpoints/classifiers"  # per-epoch checkpoints; a rerun resumes
     held_out: float = 0.15  # fraction of each dataset kept out of training, for the cards
-    epochs: int = 12
-    epoch_size: int = 16384  # images per epoch, drawn without replacement from both datasets
+    epochs: int = 18
+    epoch_size: int = 17000  # faces per epoch, half from each dataset
     batch_size: int = 128
     learning_rate: float = 2e-3
     guide: ClassifierMember = field(default_factory=lambda: ClassifierMember(seed=0, split_seed=0))

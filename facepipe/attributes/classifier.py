@@ -137,17 +137,32 @@ def _augment(tf, images, seed):
     return tf.clip_by_value((x - mean) * gain + mean + shift, 0.0, 255.0)
 
 
+def _epoch_order(groups: np.ndarray, epoch_size: int, rng: np.random.Generator) -> np.ndarray:
+    """`epoch_size` row indices, an equal share from each group (dataset), each share drawn without
+    replacement (a group smaller than its share is used whole, then again), shuffled together."""
+    names = np.unique(groups)
+    share = epoch_size // len(names)
+    picks = []
+    for g in names:
+        rows = np.flatnonzero(groups == g)
+        reps = int(np.ceil(share / len(rows)))
+        picks.append(np.concatenate([rng.permutation(rows) for _ in range(reps)])[:share])
+    return rng.permutation(np.concatenate(picks))
+
+
 def train(data: FaceSet, checkpoint_dir: Path, width: int, seed: int, epochs: int, batch_size: int = 128,
-          learning_rate: float = 2e-3, epoch_size: Optional[int] = None, log: Callable[[str], None] = print):
+          learning_rate: float = 2e-3, epoch_size: Optional[int] = None, groups: Optional[np.ndarray] = None,
+          log: Callable[[str], None] = print):
     """Train (or resume training) a network on `data`; returns it after `epochs` epochs.
 
-    An epoch is `epoch_size` faces (default all) drawn without replacement by
-    `numpy.random.default_rng((seed, epoch))`. One checkpoint per epoch in `checkpoint_dir`
-    (network, optimizer, epoch); a rerun resumes from the last one.
+    An epoch is `epoch_size` faces (default all), an equal share from each of `groups` (one label
+    per row, e.g. the dataset; default one group), drawn by `numpy.random.default_rng((seed, epoch))`.
+    One checkpoint per epoch in `checkpoint_dir` (network, optimizer, epoch); a rerun resumes.
     """
     tf, keras = _tf.tensorflow(), _tf.keras()
     network = build_network(width, seed)
-    epoch_size = min(epoch_size or len(data.images), len(data.images))
+    epoch_size = epoch_size or len(data.images)
+    groups = np.zeros(len(data.images), np.int32) if groups is None else np.asarray(groups)
     steps_per_epoch = int(np.ceil(epoch_size / batch_size))
     schedule = keras.optimizers.schedules.CosineDecay(learning_rate, epochs * steps_per_epoch, alpha=0.02)
     optimizer = keras.optimizers.Adam(schedule)
@@ -171,7 +186,7 @@ def train(data: FaceSet, checkpoint_dir: Path, width: int, seed: int, epochs: in
     images = data.images.astype(np.float32)
     while int(epoch.numpy()) < epochs:
         e = int(epoch.numpy())
-        order = np.random.default_rng((seed, e)).permutation(len(images))[:epoch_size]
+        order = _epoch_order(groups, epoch_size, np.random.default_rng((seed, e)))
         total = 0.0
         for k in range(steps_per_epoch):
             idx = order[k * batch_size : (k + 1) * batch_size]

@@ -54,6 +54,22 @@ def _column(name: str) -> int:
     return OUTPUTS.index(name)
 
 
+def _bisect(start: np.ndarray, step: np.ndarray, d: np.ndarray, target: float, tol: float, col: int,
+            score: Scorer) -> np.ndarray:
+    """Latents on `start + t * step * d`, t in (0, 1], as close to `target` as BISECTIONS halvings get:
+    every row starts short of the target at t = 0 and past it at t = 1; all rows are halved together."""
+    lo, hi = np.zeros(len(start)), np.ones(len(start))
+    side = np.sign(step)
+    for _ in range(BISECTIONS):
+        mid = (lo + hi) / 2
+        v = score(start + (mid * step)[:, None] * d)[:, col]
+        within = np.abs(v - target) <= tol
+        past = np.sign(v - target) == side
+        hi = np.where(within | past, mid, hi)
+        lo = np.where(within | ~past, mid, lo)  # a row within tolerance collapses onto its mid and stays
+    return (start + (hi * step)[:, None] * d).astype(np.float32)
+
+
 def walk(z: np.ndarray, targets: Mapping[str, float], lock: Sequence[str], directions: Directions,
          score: Scorer, settings: EditSettings = EditSettings()) -> EditResult:
     """Edit latents `[N, D]` towards `targets` with `lock` held; every row independently."""
@@ -82,17 +98,9 @@ def walk(z: np.ndarray, targets: Mapping[str, float], lock: Sequence[str], direc
             taken[idx] += 1
             crossed = np.sign(new - target) == sign[idx]  # moved past the target
             done = np.abs(new - target) <= tol
-            for j in np.flatnonzero(crossed & ~done):  # bisect the last step back onto the target
-                lo, hi = 0.0, 1.0
-                for _ in range(BISECTIONS):
-                    mid = (lo + hi) / 2
-                    zm = prev[j] + mid * sign[idx[j]] * settings.step_size * d
-                    v = score(zm[None])[0, col]
-                    if abs(v - target) <= tol:
-                        lo = hi = mid
-                        break
-                    lo, hi = (mid, hi) if np.sign(v - target) != sign[idx[j]] else (lo, mid)
-                z[idx[j]] = prev[j] + hi * sign[idx[j]] * settings.step_size * d
+            back = np.flatnonzero(crossed & ~done)  # bisect these rows' last step back onto the target
+            if len(back):
+                z[idx[back]] = _bisect(prev[back], sign[idx[back]] * settings.step_size, d, target, tol, col, score)
             active[idx[crossed | done]] = False
         current = score(z)
         steps[name] = taken

@@ -59,10 +59,12 @@ def run(cfg: ClassifiersConf, tracker, members: tuple[str, ...] = MEMBERS, limit
             held_parts[name] = data.take(ho)
             held_names[name] = len(ho)
         train_set = _concat(train_parts)
-        epoch_size = min(cfg.epoch_size, len(train_set.images))
-        log(f"{member}: {len(train_set.images)} training faces, {epoch_size} per epoch, {cfg.epochs} epochs")
+        groups = np.concatenate([np.full(len(p.images), i) for i, p in enumerate(train_parts)])
+        epoch_size = cfg.epoch_size
+        log(f"{member}: {len(train_set.images)} training faces, {epoch_size} per epoch (half from each "
+            f"dataset), {cfg.epochs} epochs")
         network = classifier.train(train_set, Path(cfg.checkpoint_dir) / member, m.width, m.seed, cfg.epochs,
-                                   cfg.batch_size, cfg.learning_rate, epoch_size=epoch_size, log=log)
+                                   cfg.batch_size, cfg.learning_rate, epoch_size=epoch_size, groups=groups, log=log)
         model = classifier.AttributeClassifier(network, {})
         figures = {name: classifier.evaluate(model, held) for name, held in held_parts.items()}
         weights = out_dir / f"{member}.weights.h5"
@@ -70,6 +72,7 @@ def run(cfg: ClassifiersConf, tracker, members: tuple[str, ...] = MEMBERS, limit
         network.save_weights(str(tmp))
         tmp.replace(weights)
         card = {"member": member, **asdict(m), "epochs": cfg.epochs, "epoch_size": epoch_size,
+                "sampling": "each epoch: half its faces from each dataset's training part, without replacement",
                 "batch_size": cfg.batch_size, "learning_rate": cfg.learning_rate, "held_out": cfg.held_out,
                 "split": "numpy.random.default_rng(split_seed).permutation(n); the first round(n * held_out) "
                          "are held out (n = faces in each dataset, sorted by file name)",
