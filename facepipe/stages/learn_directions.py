@@ -80,7 +80,7 @@ def run(cfg: FacepipeConfig, models, tracker) -> Path:
     d = directions.fit(z, scores, list(OUTPUTS), dc.method, [value_range(n) for n in OUTPUTS], dc.seed)
     pose = pose_directions(generator, landmarks.build(models), z[: dc.n_pose_samples])
     d = d.merged(pose)
-    d.meta.update(pose.meta)
+    d.meta.update({k: pose.meta[k] for k in ("pose_samples", "pose_landmarked")})
     d.meta.update({"generator": generator.name, "seed": dc.seed,
                    "guide_weights_sha256": guide.card.get("weights_sha256", "")})
     out = directions_path(cfg)
