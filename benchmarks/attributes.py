@@ -95,14 +95,17 @@ def editing(d, score, evaluate, generator, persons: int, seed: int, names) -> di
 
 def locking(d, score, evaluate, generator, persons: int, seed: int) -> dict:
     z = sample_latents(np.random.default_rng(seed), persons, generator.latent_dim)
-    base = evaluate(z)[:, [OUTPUTS.index(n) for n in LOCK]]
+    cols = [OUTPUTS.index(n) for n in LOCK]
+    base, guide_base = evaluate(z)[:, cols], score(z)[:, cols]
     rows = {}
     for name in LOCK_EDITS:
         entry = {}
         for label, lock in (("locked", LOCK), ("free", [])):
             r = walk(z, {name: _target(name)}, lock, d, score)
-            delta = np.abs(evaluate(r.z)[:, [OUTPUTS.index(n) for n in LOCK]] - base)
+            delta = np.abs(evaluate(r.z)[:, cols] - base)
             entry[label] = {n: round(float(delta[:, i].mean()), 3) for i, n in enumerate(LOCK)}
+            guide_delta = np.abs(score(r.z)[:, cols] - guide_base)
+            entry[f"guide_{label}"] = {n: round(float(guide_delta[:, i].mean()), 3) for i, n in enumerate(LOCK)}
         entry["ratio_free_over_locked"] = round(float(np.mean(list(entry["free"].values())) /
                                                       max(np.mean(list(entry["locked"].values())), 1e-6)), 2)
         rows[name] = entry
@@ -187,7 +190,8 @@ def main() -> int:
         results["locking"] = locking(committed, score, evaluate, generator, args.lock_persons, args.seed + 2)
         print(f"\nlocking {LOCK}: evaluator mean |change|, locked vs free")
         for n, r in results["locking"].items():
-            print(f"{n:<14} locked {r['locked']}  free {r['free']}  ratio {r['ratio_free_over_locked']}")
+            print(f"{n:<14} evaluator: locked {r['locked']} free {r['free']} ratio {r['ratio_free_over_locked']}; "
+                  f"guide: locked {r['guide_locked']} free {r['guide_free']}")
     if "presets" not in skip:
         with tempfile.TemporaryDirectory() as tmp:
             results["presets"] = presets(Path(tmp), args.preset_seeds)

@@ -84,6 +84,12 @@ def walk(z: np.ndarray, targets: Mapping[str, float], lock: Sequence[str], direc
         others = [directions[n] for n in (*lock, *targets) if n != name]
         d = orthogonal_to(directions[name], others)
         col, tol = _column(name), settings.tolerance_of(name)
+        # Projection holds a locked attribute only as far as the scores are linear in the latent; a
+        # long walk drifts. Each step also pulls every locked score back to its start, along that
+        # attribute's own direction (made orthogonal to the edited one, so the pull never undoes it).
+        holds = [(_column(n), orthogonal_to(directions[n], [directions[name]]), directions.scale(n)) for n in lock]
+        holds = [(c, v, k) for c, v, k in holds if np.isfinite(k) and k > 0]
+        start = current[:, [c for c, _, _ in holds]] if holds else None
         value = current[:, col]
         sign = np.where(value < target, 1.0, -1.0).astype(np.float32)
         active = np.abs(value - target) > tol
@@ -94,8 +100,12 @@ def walk(z: np.ndarray, targets: Mapping[str, float], lock: Sequence[str], direc
             idx = np.flatnonzero(active)
             prev = z[idx].copy()
             z[idx] += (sign[idx] * settings.step_size)[:, None] * d
-            new = score(z[idx])[:, col]
+            scores = score(z[idx])
+            new = scores[:, col]
             taken[idx] += 1
+            for j, (c, v, k) in enumerate(holds):  # the pull; its effect is scored at the next step
+                pull = np.clip((start[idx, j] - scores[:, c]) / k, -settings.step_size, settings.step_size)
+                z[idx] += pull[:, None].astype(np.float32) * v
             crossed = np.sign(new - target) == sign[idx]  # moved past the target
             done = np.abs(new - target) <= tol
             back = np.flatnonzero(crossed & ~done)  # bisect these rows' last step back onto the target
