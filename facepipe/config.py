@@ -215,9 +215,9 @@ class DirectionsConf:
     n_pose_samples: int = 4000  # of those, the first N landmarked for pose/expression directions (reposition=latent)
     seed: int = 0
     method: str = "regression"  # regression (TL-GAN) | svm (InterFaceGAN: linear SVM on the extremes)
-    max_steps: int = 40  # edit: bound on closed-loop steps per target
+    max_steps: int = 60  # edit: bound on closed-loop steps per target
     step_size: float = 0.2  # edit: latent distance per step (latents are N(0, I))
-    tolerance: float = 0.1  # edit: a probability target is met within this; age within 50x this in years
+    tolerance: float = 0.15  # edit: a probability target is met within this; age within 50x this in years
 
     def __post_init__(self) -> None:
         _check(self.method in ("regression", "svm"), "directions.method", self.method, "regression, svm")

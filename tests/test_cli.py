@@ -23,7 +23,7 @@ def test_main_command_generates_repositions_and_upscales(tmp_path):
     import json
 
     attributes = json.loads((person / "person.json").read_text())["attributes"]
-    assert attributes["applied"] is True and attributes["guide_after"]["Male"] >= 0.9
+    assert attributes["applied"] is True and attributes["guide_after"]["Male"] >= 0.85
     assert "cuInit" not in proc.stderr and "cudart" not in proc.stderr  # TensorFlow start-up noise silenced
 
 

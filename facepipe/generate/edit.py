@@ -31,9 +31,9 @@ class UnreachableTarget(ConfigError):
 
 @dataclass(frozen=True)
 class EditSettings:
-    max_steps: int = 40
+    max_steps: int = 60
     step_size: float = 0.2
-    tolerance: float = 0.1  # on probabilities; age uses tolerance * 50 years (0.1 -> 5 years)
+    tolerance: float = 0.15  # on probabilities; age uses tolerance * 50 years (0.15 -> 7.5 years)
 
     def tolerance_of(self, name: str) -> float:
         return self.tolerance * 50 if name == AGE else self.tolerance

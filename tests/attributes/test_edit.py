@@ -35,8 +35,8 @@ def test_targets_are_reached_and_reported():
     z = np.random.default_rng(1).standard_normal((50, DIM)).astype(np.float32)
     r = walk(z, {"Male": 1.0, "age": 70}, [], d, score, EditSettings(max_steps=60))
     final = score(r.z)
-    assert r.reached["Male"].all() and (final[:, OUTPUTS.index("Male")] >= 0.9).all()
-    assert (np.abs(final[:, OUTPUTS.index("age")] - 70) <= 5).all()
+    assert r.reached["Male"].all() and (final[:, OUTPUTS.index("Male")] >= 0.85).all()
+    assert (np.abs(final[:, OUTPUTS.index("age")] - 70) <= 7.5).all()
     assert (r.steps["Male"] > 0).any() and r.steps["Male"].max() <= 60
 
 

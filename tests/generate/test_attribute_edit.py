@@ -24,7 +24,7 @@ def test_old_male_is_edited_and_recorded(make_cfg, models, tmp_path):
     person = _generate(cfg, models)
     record = json.loads((person.dir / "person.json").read_text())["attributes"]
     assert record["applied"] is True and record["lock"] == ["Smiling", "Eyeglasses"]
-    assert record["guide_after"]["Male"] >= 0.9 and record["guide_after"]["Young"] <= 0.1
+    assert record["guide_after"]["Male"] >= 0.85 and record["guide_after"]["Young"] <= 0.15  # tolerance 0.15
     assert set(record["steps"]) == {"Male", "Young"} and record["directions_sha256"]
     # the saved latent is the edited one: it renders the saved face
     latent = np.load(person.dir / "latent.npy")
