@@ -162,6 +162,7 @@ def main() -> int:
                      "directions": committed.meta}
     if "classifiers" not in skip:
         results["classifiers"] = classifier_figures()
+    write_json(args.out, results, overwrite=True)  # after every part: a stopped run keeps what it measured
     if "methods" not in skip:
         dc = DirectionsConf()
         z = sample_latents(np.random.default_rng(dc.seed), args.method_samples, generator.latent_dim)
@@ -177,6 +178,7 @@ def main() -> int:
             m = results["methods"][method]
             print(f"method {method}: evaluator success {m['mean_success']}, guide reached {m['mean_guide_reached']}, "
                   f"mean steps {m['mean_steps']} (20 persons, {len(METHOD_ATTRIBUTES)} attributes, {args.method_samples} samples)")
+    write_json(args.out, results, overwrite=True)  # after every part: a stopped run keeps what it measured
     if "editing" not in skip:
         rows = editing(committed, score, evaluate, generator, args.persons, args.seed, binary)
         results["editing"] = {"persons": args.persons, "rows": rows,
@@ -186,12 +188,14 @@ def main() -> int:
         for n, r in rows.items():
             print(f"{n:<22} {r['success']:>8.2f} {r['present_before']:>7.2f} {r['guide_reached']:>6.2f} {r['mean_steps']:>6.1f}")
         print(f"{results['editing']['at_least_0.80']} attributes >= 0.80")
+    write_json(args.out, results, overwrite=True)  # after every part: a stopped run keeps what it measured
     if "locking" not in skip:
         results["locking"] = locking(committed, score, evaluate, generator, args.lock_persons, args.seed + 2)
         print(f"\nlocking {LOCK}: evaluator mean |change|, locked vs free")
         for n, r in results["locking"].items():
             print(f"{n:<14} evaluator: locked {r['locked']} free {r['free']} ratio {r['ratio_free_over_locked']}; "
                   f"guide: locked {r['guide_locked']} free {r['guide_free']}")
+    write_json(args.out, results, overwrite=True)  # after every part: a stopped run keeps what it measured
     if "presets" not in skip:
         with tempfile.TemporaryDirectory() as tmp:
             results["presets"] = presets(Path(tmp), args.preset_seeds)
