@@ -96,7 +96,15 @@ class Tracker:
         with warnings.catch_warnings():  # MLflow registers two equivalent local-file source classes
             warnings.simplefilter("ignore", UserWarning)
             source = resolve_dataset_source(Path(path).resolve().as_uri())
-        self.mlflow.log_input(MetaDataset(source=source, name=name, digest=digest[:36]), context=context)
+        dataset = MetaDataset(source=source, name=name, digest=digest[:36])
+        try:
+            self.mlflow.log_input(dataset, context=context)
+        except self.mlflow.exceptions.MlflowException as e:
+            # Parallel sweep jobs of one person (same seed, other upscaler) insert the same dataset row at
+            # once; the loser hits the UNIQUE constraint. The row exists now, so linking it again succeeds.
+            if "UNIQUE constraint failed: datasets" not in str(e):
+                raise
+            self.mlflow.log_input(dataset, context=context)
 
 
 def read_parent_run_id(sweep_dir: str | os.PathLike) -> Optional[str]:
