@@ -36,7 +36,6 @@ from facepipe.generate.dcgan import build as build_generator
 from facepipe.generate.edit import latent_scorer, walk
 from facepipe.io import write_json
 from facepipe.models.registry import ModelStore
-from facepipe.stages.learn_directions import score_latents
 
 PRESENT_IS_LOW = {"No_Beard"}  # the mission's "beard" is CelebA's No_Beard = 0
 LOCK = ["Male", "Young"]
@@ -166,7 +165,7 @@ def main() -> int:
     if "methods" not in skip:
         dc = DirectionsConf()
         z = sample_latents(np.random.default_rng(dc.seed), args.method_samples, generator.latent_dim)
-        scores = score_latents(generator, guide, z)
+        scores = latent_scorer(generator, guide, batch=500)(z)
         results["methods"] = {}
         for method in ("regression", "svm"):
             d = directions.fit(z, scores, list(OUTPUTS), method, [value_range(n) for n in OUTPUTS], dc.seed)

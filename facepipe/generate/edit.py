@@ -16,7 +16,7 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 
 from facepipe.attributes.directions import Directions, orthogonal_to
-from facepipe.attributes.vocabulary import AGE, OUTPUTS, check_targets, value_range
+from facepipe.attributes.vocabulary import AGE, OUTPUTS, check_targets
 from facepipe.errors import ConfigError
 
 __all__ = ["EditSettings", "EditResult", "walk", "edit", "latent_scorer", "UnreachableTarget"]
@@ -123,8 +123,6 @@ def walk(z: np.ndarray, targets: Mapping[str, float], lock: Sequence[str], direc
 def edit(z: np.ndarray, targets: Mapping[str, float], lock: Sequence[str], directions: Directions, score: Scorer,
          settings: EditSettings = EditSettings()) -> EditResult:
     """Edit one latent `[D]`; raises `UnreachableTarget` naming the target the guide could not reach."""
-    for name in targets:
-        value_range(name)
     result = walk(np.asarray(z)[None], targets, lock, directions, score, settings)
     for name, target in targets.items():
         if not result.reached[name][0]:

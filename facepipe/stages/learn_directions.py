@@ -18,11 +18,12 @@ from facepipe.attributes.vocabulary import OUTPUTS, value_range
 from facepipe.backends import load_factory
 from facepipe.config import FacepipeConfig
 from facepipe.generate import sample_latents
+from facepipe.generate.edit import latent_scorer
 from facepipe.reposition import landmarks
 from facepipe.reposition.landmarks import NoFaceError
 from facepipe.reposition.latent import EXPRESSION_LABELS, POSE_LABELS, labels_of
 
-__all__ = ["run", "directions_path", "score_latents", "heatmap"]
+__all__ = ["run", "directions_path", "heatmap"]
 
 
 def directions_path(cfg: FacepipeConfig) -> Path:
@@ -30,10 +31,6 @@ def directions_path(cfg: FacepipeConfig) -> Path:
     from facepipe.io import project_path
 
     return project_path(Path(cfg.directions.dir) / f"{cfg.generator.name}.npz")
-
-
-def score_latents(generator, guide, z: np.ndarray, batch: int = 500) -> np.ndarray:
-    return np.concatenate([guide(generator.synthesize(z[i : i + batch])) for i in range(0, len(z), batch)])
 
 
 def heatmap(d: directions.Directions, path: Path) -> None:
@@ -76,7 +73,7 @@ def run(cfg: FacepipeConfig, models, tracker) -> Path:
     guide = classifier.load_member(cfg.classifiers, "guide")
     dc = cfg.directions
     z = sample_latents(np.random.default_rng(dc.seed), dc.n_samples, generator.latent_dim)
-    scores = score_latents(generator, guide, z)
+    scores = latent_scorer(generator, guide, batch=500)(z)
     d = directions.fit(z, scores, list(OUTPUTS), dc.method, [value_range(n) for n in OUTPUTS], dc.seed)
     pose = pose_directions(generator, landmarks.build(models), z[: dc.n_pose_samples])
     d = d.merged(pose)
