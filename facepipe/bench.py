@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
             results["end_to_end"][name] = end_to_end(name, tmp / "e2e")
             print(f"end to end {name}: {results['end_to_end'][name]}", file=sys.stderr)
         cfg = load(compose(["tracking=none"]))
-        models = ModelStore(cfg.paths.model_cache)
+        models = ModelStore.for_paths(cfg.paths)
         generator = load_factory(cfg.generator._target_, "generator")(cfg.generator, models)
         faces = generator.synthesize(sample_latents(np.random.default_rng(0), args.n, generator.latent_dim))
         for i, face in enumerate(faces):

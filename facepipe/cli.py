@@ -38,12 +38,14 @@ def compose(overrides: list[str], version_base: str | None = "1.3") -> DictConfi
 
 
 # Config dicts whose keys are the user's to choose: `attributes.targets.Eyeglasses=1` adds a key that
-# the preset may not have, which Hydra accepts only as `++attributes.targets.Eyeglasses=1`.
-FREE_KEY_DICTS = ("attributes.targets.",)
+# the preset may not have, which Hydra accepts only as `++attributes.targets.Eyeglasses=1`; likewise
+# `paths.model_files.<model>=/local/copy`.
+FREE_KEY_DICTS = ("attributes.targets.", "paths.model_files.")
 
 
 def free_keys(argv: list[str]) -> list[str]:
-    """`argv` with each plain `attributes.targets.<name>=v` written as Hydra's add-or-override `++...`."""
+    """`argv` with each plain `attributes.targets.<name>=v` (or `paths.model_files.<name>=path`)
+    written as Hydra's add-or-override `++...`."""
     return [f"++{a}" if a.startswith(FREE_KEY_DICTS) and "=" in a else a for a in argv]
 
 

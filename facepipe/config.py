@@ -50,6 +50,7 @@ class PathsConf:
 
     model_cache: str = "models/cache"  # fetched model files, keyed by name and sha256
     pipeline_dir: str = "outputs/pipeline"  # fixed roots of the DVC stages' outs
+    model_files: dict[str, str] = field(default_factory=dict)  # {registry name: local copy used in place}
 
 
 @dataclass
@@ -61,11 +62,14 @@ class GeneratorConf:
     model: str = "dcgan_digiface"  # weights registry key (facepipe/models/catalog.yaml)
     truncation: Optional[float] = None  # resample |z_i| > truncation; None = plain N(0, I)
     batch_size: int = 64
+    lod: int = 0  # progressive generators (pg-GAN): draw at full size / 2**lod, e.g. 3 -> 128 px
+    directions: Optional[str] = None  # registry name of TL-GAN directions; None: <directions.dir>/<name>.npz
 
     def __post_init__(self) -> None:
         _check(self.truncation is None or self.truncation > 0, "generator.truncation", self.truncation,
                "null or a number > 0")
         _check(self.batch_size >= 1, "generator.batch_size", self.batch_size, "an integer >= 1")
+        _check(self.lod >= 0, "generator.lod", self.lod, "an integer >= 0 (0 = full resolution)")
 
 
 @dataclass

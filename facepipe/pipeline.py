@@ -35,7 +35,7 @@ def run_job(cfg: FacepipeConfig, parent_run_id: Optional[str] = None,
     """Run the whole pipeline for the person of `cfg` under `cfg.output_dir/<person id>/`."""
     start = time.perf_counter()
     out_root = io.ensure_writable_dir(cfg.output_dir)
-    models = ModelStore(cfg.paths.model_cache)
+    models = ModelStore.for_paths(cfg.paths)
     photo = cfg.reposition.image
     who = f"photo {Path(photo).name}" if photo else person_id(cfg)
     with Tracker(cfg.tracking, f"{who} {cfg.upscaler.name}", {"facepipe.role": "job", **(tags or {})},

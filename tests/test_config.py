@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import sys
+from dataclasses import replace
+from pathlib import Path
+
 import pytest
 from conftest import CONF_DIR, compose_cfg
 
 from facepipe.backends import load_factory
 from facepipe.errors import ConfigError
+from facepipe.models.registry import ModelStore
 
 
 def _options(group: str) -> list[str]:
@@ -31,8 +36,16 @@ def test_every_upscaler_option_builds(option, models):
 
 
 @pytest.mark.parametrize("option", _options("generator"))
-def test_every_generator_option_builds(option, models):
+def test_every_generator_option_builds(option, models, tmp_path, monkeypatch):
     cfg = compose_cfg([f"generator={option}"]).generator
+    if models.spec(cfg.model).source.kind == "url":  # the reference pg-GAN (no internet here): a file in its layout
+        sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
+        from make_pggan_pickle import write
+
+        monkeypatch.delenv("FACEPIPE_MODEL_CACHE")
+        pkl = write(tmp_path / "g.pkl", resolution=1024, fmap_base=8192, fmap_max=512, latent_size=512)
+        spec = replace(models.spec(cfg.model), size=pkl.stat().st_size)
+        models = ModelStore(tmp_path / "cache", {cfg.model: spec}, progress=False, files={cfg.model: str(pkl)})
     generator = load_factory(cfg._target_, "generator")(cfg, models)
     assert generator.latent_dim > 0 and generator.resolution >= 64
 

@@ -87,8 +87,13 @@ def walk(z: np.ndarray, targets: Mapping[str, float], lock: Sequence[str], direc
         # Projection holds a locked attribute only as far as the scores are linear in the latent; a
         # long walk drifts. Each step also pulls every locked score back to its start, along that
         # attribute's own direction (made orthogonal to the edited one, so the pull never undoes it).
-        holds = [(_column(n), orthogonal_to(directions[n], [directions[name]]), directions.scale(n)) for n in lock]
-        holds = [(c, v, k) for c, v, k in holds if np.isfinite(k) and k > 0]
+        holds = []
+        for n in lock:
+            c, v, k = _column(n), orthogonal_to(directions[n], [directions[name]]), directions.scale(n)
+            if not (np.isfinite(k) and k > 0):  # a file without scales (TL-GAN's): measure the slope here
+                k = float(np.mean(np.abs(score(z + v)[:, c] - current[:, c])))
+            if k > 1e-3:
+                holds.append((c, v, k))
         start = current[:, [c for c, _, _ in holds]] if holds else None
         value = current[:, col]
         sign = np.where(value < target, 1.0, -1.0).astype(np.float32)

