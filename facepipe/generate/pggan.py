@@ -16,9 +16,10 @@ CelebA-HQ file) or by the later code's fused transposed conv (`{r}x{r}/Conv0_up`
 - output: `ToRGB_lod{l}` (1x1) of each level, blended with the upsampled lower level by
   clip(lod_in - l, 0, 1) (the training-time `lod` variable; 0 in a finished network), NCHW, [-1, 1].
 
-Weights are copied variable by variable through `_rules` (house rule 6): every variable of the
-pickle must be used and every weight must be filled, or loading fails naming the culprit.
-Computation runs in NHWC (TensorFlow's CPU kernels); `raw` returns NCHW like the original.
+Weights are copied variable by variable (house rule 6): `scaled_weights` checks every pickle variable
+against G_paper's names and shapes (an unused or missing one fails, named), and `load_weights` fills
+each Keras layer from the variable scope it is named after (`16x16.Conv0` <- `16x16/Conv0/weight`, `/bias`).
+The Keras model runs NHWC (TensorFlow's CPU kernels); `raw` returns NCHW like the original.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from facepipe.errors import CheckpointMismatch, ConfigError
 from facepipe.generate.base import from_m11
 from facepipe.models.pggan_pickle import NetworkState, read_networks
 
-__all__ = ["Architecture", "PGGANGenerator", "build", "architecture"]
+__all__ = ["Architecture", "PGGANGenerator", "build", "build_model", "load_weights", "architecture"]
 
 _DEFAULTS = dict(num_channels=1, resolution=32, label_size=0, fmap_base=8192, fmap_decay=1.0, fmap_max=512,
                  latent_size=None, normalize_latents=True, use_wscale=True, use_pixelnorm=True,
@@ -127,64 +128,100 @@ def scaled_weights(net: NetworkState, a: Architecture) -> dict[str, np.ndarray]:
     return out
 
 
-class _Synthesis:
-    """G_paper's forward pass in TensorFlow ops over a fixed weight table (NHWC inside)."""
+def _layers():
+    """G_paper's parameter-free pieces as Keras layers (built once per process)."""
+    keras, tf = _tf.keras(), _tf.tensorflow()
 
-    def __init__(self, weights: dict[str, np.ndarray], a: Architecture, output_lod: int):
-        tf = _tf.tensorflow()
-        self.tf, self.a, self.output_lod = tf, a, output_lod
-        self.w = {k: tf.constant(v) for k, v in weights.items()}
+    class PixelNorm(keras.layers.Layer):
+        """x / sqrt(mean(x^2 over features) + eps): the last axis (channels, or latent components)."""
 
-    def _pn(self, x):
-        tf, a = self.tf, self.a
-        return x * tf.math.rsqrt(tf.reduce_mean(tf.square(x), axis=-1, keepdims=True) + a.epsilon) if a.use_pixelnorm else x
+        def __init__(self, epsilon: float, **kw):
+            super().__init__(**kw)
+            self.epsilon = epsilon
 
-    def _act(self, x):
-        return self.tf.maximum(x * 0.2, x) if self.a.leaky else self.tf.nn.relu(x)
+        def call(self, x):
+            return x * tf.math.rsqrt(tf.reduce_mean(tf.square(x), axis=-1, keepdims=True) + self.epsilon)
 
-    def _conv(self, x, name):
-        return self.tf.nn.conv2d(x, self.w[f"{name}/weight"], 1, "SAME") + self.w[f"{name}/bias"]
+    class ChannelBias(keras.layers.Layer):
+        """`4x4/Dense`'s bias: one value per channel, added after the reshape to 4x4."""
 
-    def _up(self, x):
-        return self.tf.repeat(self.tf.repeat(x, 2, axis=1), 2, axis=2)
+        def build(self, shape):
+            self.bias = self.add_weight(name="bias", shape=(shape[-1],), initializer="zeros")
 
-    def _conv_up(self, x, name):
-        tf = self.tf
-        w = tf.pad(self.w[f"{name}/weight"], [[1, 1], [1, 1], [0, 0], [0, 0]])
-        w = w[1:, 1:] + w[:-1, 1:] + w[1:, :-1] + w[:-1, :-1]
-        s = tf.shape(x)
-        out = [s[0], s[1] * 2, s[2] * 2, w.shape[2]]
-        return tf.nn.conv2d_transpose(x, w, out, 2, "SAME") + self.w[f"{name}/bias"]
+        def call(self, x):
+            return x + self.bias
 
-    def _block(self, x, res):
-        a, tf = self.a, self.tf
-        if res == 2:
-            if a.normalize_latents:
-                x = x * tf.math.rsqrt(tf.reduce_mean(tf.square(x), axis=1, keepdims=True) + a.epsilon)
-            x = tf.matmul(x, self.w["4x4/Dense/weight"])
-            x = tf.transpose(tf.reshape(x, [-1, a.nf[1], 4, 4]), [0, 2, 3, 1]) + self.w["4x4/Dense/bias"]
-            x = self._pn(self._act(x))
-            return self._pn(self._act(self._conv(x, "4x4/Conv")))
-        r = 2**res
-        x = self._pn(self._act(self._conv_up(x, f"{r}x{r}/Conv0_up") if a.fused else self._conv(self._up(x), f"{r}x{r}/Conv0")))
-        return self._pn(self._act(self._conv(x, f"{r}x{r}/Conv1")))
+    class Lerp(keras.layers.Layer):
+        """lerp_clip(img, upsampled previous image, t) with the network's fixed t."""
 
-    def _torgb(self, x, res):
-        lod = self.a.resolution_log2 - res
-        return self.tf.nn.conv2d(x, self.w[f"ToRGB_lod{lod}/weight"], 1, "VALID") + self.w[f"ToRGB_lod{lod}/bias"]
+        def __init__(self, t: float, **kw):
+            super().__init__(**kw)
+            self.t = t
 
-    def __call__(self, z):
-        """Latents `[N, latent_size]` -> images NHWC at 2**(resolution_log2 - output_lod), [-1, 1]."""
-        a, tf = self.a, self.tf
-        x = self._block(tf.convert_to_tensor(z, tf.float32), 2)
-        images = self._torgb(x, 2)
-        for res in range(3, a.resolution_log2 - self.output_lod + 1):
-            lod = a.resolution_log2 - res
-            x = self._block(x, res)
-            t = float(np.clip(a.lod_in - lod, 0.0, 1.0))
-            img = self._torgb(x, res)
-            images = img if t == 0.0 else img + (self._up(images) - img) * t  # lerp_clip(img, up(prev), lod_in - lod)
-        return images
+        def call(self, img, previous):
+            return img + (previous - img) * self.t
+
+    return PixelNorm, ChannelBias, Lerp
+
+
+def build_model(a: Architecture, output_lod: int = 0):
+    """G_paper as a Keras model: latents `[N, latent_size]` -> NHWC images at 2**(log2 - output_lod), [-1, 1].
+
+    Weight layers are named after the pickle's variable scopes (`4x4.Dense`, `16x16.Conv0`,
+    `ToRGB_lod2`, ...) so `load_weights` can fill them by name; weights arrive pre-scaled by the
+    equalized-learning-rate constant, so every layer is a plain one."""
+    keras = _tf.keras()
+    L = keras.layers
+    PixelNorm, ChannelBias, Lerp = _layers()
+
+    def act_norm(x):
+        x = L.LeakyReLU(0.2)(x) if a.leaky else L.ReLU()(x)
+        return PixelNorm(a.epsilon)(x) if a.use_pixelnorm else x
+
+    def torgb(x, res):
+        return L.Conv2D(a.num_channels, 1, name=f"ToRGB_lod{a.resolution_log2 - res}")(x)
+
+    z = keras.Input((a.latent_size,), name="latents")
+    x = PixelNorm(a.epsilon)(z) if a.normalize_latents else z
+    x = L.Dense(a.nf[1] * 16, use_bias=False, name="4x4.Dense")(x)
+    x = L.Permute((2, 3, 1))(L.Reshape((a.nf[1], 4, 4))(x))  # the original reshapes to NCHW
+    x = act_norm(ChannelBias(name="4x4.Dense_bias")(x))
+    x = act_norm(L.Conv2D(a.nf[1], 3, padding="same", name="4x4.Conv")(x))
+    images = torgb(x, 2)
+    up = lambda t: L.UpSampling2D(2, interpolation="nearest")(t)  # noqa: E731
+    for res in range(3, a.resolution_log2 - output_lod + 1):
+        r, cout = 2**res, a.nf[res - 1]
+        if a.fused:
+            x = L.Conv2DTranspose(cout, 4, strides=2, padding="same", name=f"{r}x{r}.Conv0_up")(x)
+        else:
+            x = L.Conv2D(cout, 3, padding="same", name=f"{r}x{r}.Conv0")(up(x))
+        x = act_norm(x)
+        x = act_norm(L.Conv2D(cout, 3, padding="same", name=f"{r}x{r}.Conv1")(x))
+        t = float(np.clip(a.lod_in - (a.resolution_log2 - res), 0.0, 1.0))
+        img = torgb(x, res)
+        images = img if t == 0.0 else Lerp(t)(img, up(images))
+    return keras.Model(z, images, name=f"G_paper_{2 ** (a.resolution_log2 - output_lod)}")
+
+
+def _fused_kernel(w: np.ndarray) -> np.ndarray:
+    """`Conv0_up`'s 3x3 kernel [k, k, out, in] zero-padded to 4x4 and summed over its four shifts."""
+    p = np.pad(w, [(1, 1), (1, 1), (0, 0), (0, 0)])
+    return p[1:, 1:] + p[:-1, 1:] + p[1:, :-1] + p[:-1, :-1]
+
+
+def load_weights(model, weights: dict[str, np.ndarray]) -> None:
+    """Fill every weight layer of `model` from the (scaled) pickle variables, by name."""
+    for layer in model.layers:
+        if not layer.weights:
+            continue
+        if layer.name == "4x4.Dense_bias":
+            layer.set_weights([weights["4x4/Dense/bias"]])
+            continue
+        scope = layer.name.replace(".", "/")
+        kernel = weights[f"{scope}/weight"]
+        if scope.endswith("Conv0_up"):
+            kernel = _fused_kernel(kernel)
+        layer.set_weights([kernel] if scope == "4x4/Dense" else [kernel, weights[f"{scope}/bias"]])
 
 
 class PGGANGenerator:
@@ -199,8 +236,9 @@ class PGGANGenerator:
         self.architecture, self.name, self.batch_size = a, name, batch_size
         self.latent_dim = a.latent_size
         self.resolution = 2 ** (a.resolution_log2 - output_lod)
-        self._synthesis = _Synthesis(scaled_weights(net, a), a, output_lod)
-        self._fn = _tf.tensorflow().function(self._synthesis, reduce_retracing=True)
+        self.model = build_model(a, output_lod)
+        load_weights(self.model, scaled_weights(net, a))
+        self._fn = _tf.tensorflow().function(lambda z: self.model(z, training=False), reduce_retracing=True)
 
     def raw(self, z: np.ndarray) -> np.ndarray:
         """The network's own output: `[N, C, R, R]` float32 (NCHW), nominally [-1, 1]."""
