@@ -26,7 +26,7 @@ def _models(args: argparse.Namespace) -> int:
         for name in names:
             spec = store.spec(name)
             src = spec.source.requirement or spec.source.url or spec.source.path
-            print(f"{name:<16} {store.verify(name):<9} {spec.size:>10}  {spec.format:<12} {spec.source.kind}: {src}")
+            print(f"{name:<16} {store.verify(name):<9} {spec.size or '?':>10}  {spec.format:<12} {spec.source.kind}: {src}")
         return 0
     if args.action == "fetch":
         if args.file and len(names) != 1:
@@ -63,7 +63,7 @@ def _stage(args: argparse.Namespace) -> int:
     params = yaml.safe_load(Path(args.params).read_text())
     cfg = load(params)
     models = ModelStore.for_paths(cfg.paths)
-    if args.stage in ("train_classifiers", "learn_directions"):
+    if args.stage in ("train_classifiers", "learn_directions", "train_sr"):
         return _train_stage(args, cfg, models)
     if args.stage != "generate" and not args.input:
         raise SystemExit(f"facepipe: error: stage {args.stage} needs --in DIR")
@@ -95,7 +95,7 @@ def _train_stage(args: argparse.Namespace, cfg, models) -> int:
 
     from facepipe.tracking import Tracker
 
-    if args.stage == "train_classifiers" and "tensorflow" not in sys.modules:
+    if args.stage in ("train_classifiers", "train_sr") and "tensorflow" not in sys.modules:
         os.environ["TF_ENABLE_ONEDNN_OPTS"] = "1"
 
     with Tracker(cfg.tracking, f"stage {args.stage}", {"facepipe.role": "stage", "facepipe.stage": args.stage}) as t:
@@ -106,6 +106,10 @@ def _train_stage(args: argparse.Namespace, cfg, models) -> int:
             members = tuple(args.member) if args.member else train_classifiers.MEMBERS
             for member, card in train_classifiers.run(cfg.classifiers, t, members).items():
                 print(f"{member}: {cfg.classifiers.dir}/{member}.weights.h5")
+        elif args.stage == "train_sr":
+            from facepipe.stages import train_sr
+
+            train_sr.run(cfg.sr, t)
         else:
             from facepipe.stages import learn_directions
 
@@ -148,7 +152,7 @@ def _parser() -> argparse.ArgumentParser:
     models.add_argument("--force", action="store_true", help="fetch: re-download even if cached")
     models.set_defaults(func=_models)
     stage = sub.add_parser("stage", help="run one DVC stage with params from a composed params.yaml")
-    stage.add_argument("stage", choices=["generate", "reposition", "upscale", "train_classifiers", "learn_directions"])
+    stage.add_argument("stage", choices=["generate", "reposition", "upscale", "train_classifiers", "learn_directions", "train_sr"])
     stage.add_argument("--params", default="params.yaml")
     stage.add_argument("--in", dest="input", action="append",
                        help="reposition: the generate stage's folder; upscale: folder(s) of images (repeatable)")

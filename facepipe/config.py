@@ -26,6 +26,7 @@ __all__ = [
     "TrackingConf",
     "ClassifierMember",
     "ClassifiersConf",
+    "SRConf",
     "DirectionsConf",
     "FacepipeConfig",
     "load",
@@ -162,6 +163,11 @@ class UpscalerConf:
     png_level: int = 1  # PNG only: zlib level 0-9 (lossless at every level; higher = smaller, slower)
     models: list[str] = field(default_factory=list)  # weights registry keys, for learned upscalers
     batch_size: int = 16
+    # RGB SR networks (facepipe/upscale/learned.py):
+    weights: Optional[str] = None  # a registry name or a Keras 2 .h5 path
+    network: dict[str, Any] = field(default_factory=dict)  # {name: edsr|wdsr_b|srgan, scale, filters, blocks}
+    chain: str = "bicubic"  # after the first network pass: bicubic | model (more passes)
+    tile: int = 128  # input tile side for large images (memory bound); overlapped by 8 px
 
     def __post_init__(self) -> None:
         _check(8 <= self.output_size <= 8192, "upscaler.output_size", self.output_size, "an integer in [8, 8192] pixels")
@@ -169,6 +175,8 @@ class UpscalerConf:
         _check(1 <= self.quality <= 100, "upscaler.quality", self.quality, "an integer in [1, 100]")
         _check(0 <= self.png_level <= 9, "upscaler.png_level", self.png_level, "an integer in [0, 9]")
         _check(self.batch_size >= 1, "upscaler.batch_size", self.batch_size, "an integer >= 1")
+        _check(self.chain in ("bicubic", "model"), "upscaler.chain", self.chain, "bicubic, model")
+        _check(self.tile >= 16, "upscaler.tile", self.tile, "an integer >= 16 pixels")
 
 
 @dataclass
@@ -232,6 +240,37 @@ class DirectionsConf:
 
 
 @dataclass
+class SRConf:
+    """Training the face super-resolution model (the `train_sr` stage) and where it lives."""
+
+    data_dir: str = "../shared/data"  # holds utkface-200px.tar and celeba-10k-89x109.tar
+    dir: str = "models/sr"  # trained weights (Keras 2 HDF5 layout) + card (committed)
+    checkpoint_dir: str = "outputs/checkpoints/sr"  # per-epoch checkpoints; a rerun resumes
+    name: str = "face_edsr_x4"  # file stem of the weights and card
+    architecture: str = "edsr"  # edsr | wdsr_b
+    scale: int = 4
+    filters: int = 32
+    blocks: int = 8
+    patch: int = 64  # HR crop side in training
+    batch_size: int = 16
+    steps_per_epoch: int = 500
+    epochs: int = 30
+    learning_rate: float = 1e-3
+    seed: int = 0
+    split_seed: int = 0
+    held_out: float = 0.05  # fraction of each face set never trained on (the evaluation set)
+
+    def __post_init__(self) -> None:
+        _check(self.architecture in ("edsr", "wdsr_b"), "sr.architecture", self.architecture, "edsr, wdsr_b")
+        _check(self.scale in (2, 4), "sr.scale", self.scale, "2 or 4")
+        _check(self.patch % self.scale == 0 and self.patch >= 8 * self.scale, "sr.patch", self.patch,
+               f"a multiple of sr.scale ({self.scale}), at least {8 * self.scale}")
+        _check(0 < self.held_out < 1, "sr.held_out", self.held_out, "a fraction in (0, 1)")
+        for key in ("filters", "blocks", "batch_size", "steps_per_epoch", "epochs"):
+            _check(getattr(self, key) >= 1, f"sr.{key}", getattr(self, key), "an integer >= 1")
+
+
+@dataclass
 class FacepipeConfig:
     """The whole resolved configuration of one job."""
 
@@ -248,6 +287,7 @@ class FacepipeConfig:
     tracking: TrackingConf = field(default_factory=TrackingConf)
     classifiers: ClassifiersConf = field(default_factory=ClassifiersConf)
     directions: DirectionsConf = field(default_factory=DirectionsConf)
+    sr: SRConf = field(default_factory=SRConf)
 
     def __post_init__(self) -> None:
         _check(0 <= self.seed < 2**63, "seed", self.seed, "an integer in [0, 2**63)")

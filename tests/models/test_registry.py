@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import subprocess
 import sys
+from dataclasses import replace
 
 import pytest
 
@@ -34,9 +35,10 @@ def test_catalog_pins_every_model():
     catalog = load_catalog()
     assert {"dcgan_digiface", "fsrcnn_x4", "fsrcnn_x2", "pggan_celebahq", "tlgan_celebahq_directions"} <= set(catalog)
     for spec in catalog.values():
-        assert spec.size > 0 and spec.license
-        # only the reference files nobody could hash offline go without a sha256 (pinned on first use)
-        assert len(spec.sha256 or "") == 64 or (spec.source.kind == "url" and spec.name.startswith(("pggan", "tlgan")))
+        assert spec.license
+        # only url files nobody could download offline go without a sha256 (pinned on first use)
+        assert (len(spec.sha256 or "") == 64 and spec.size > 0) or spec.source.kind == "url"
+    assert {"edsr_16_x4", "wdsr_b_32_x4", "srgan_generator"} <= set(catalog)
     assert "CC BY-NC 4.0" in catalog["pggan_celebahq"].license and catalog["pggan_celebahq"].size == 277043647
 
 
@@ -69,6 +71,29 @@ def test_unpinned_url_of_the_wrong_size_is_refused(tmp_path):
         store.path("ref")
     assert store.verify("ref") == "missing" and store.expected_sha256("ref") is None
     assert _no_partials(tmp_path / "cache")
+
+
+def test_url_archive_member_is_extracted_and_pinned(tmp_path):
+    """krasserm's weights come as .tar.gz holding weights/<model>/weights.h5; no size published."""
+    import io
+    import tarfile
+
+    archive = tmp_path / "weights-toy-x4.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        info = tarfile.TarInfo("weights/toy-x4/weights.h5")
+        info.size = len(PAYLOAD)
+        tar.addfile(info, io.BytesIO(PAYLOAD))
+    spec = ModelSpec(name="toy", source=Source(kind="url", url=archive.as_uri(), member="weights/toy-x4/weights.h5"),
+                     sha256=None, size=None, format="keras2_h5", license="t")
+    store = ModelStore(tmp_path / "cache", {"toy": spec}, progress=False)
+    path = store.path("toy")
+    assert path.name == "weights.h5" and path.read_bytes() == PAYLOAD
+    assert store.expected_sha256("toy") == hashlib.sha256(PAYLOAD).hexdigest()
+    other = ModelStore(tmp_path / "cache2", {"toy": spec}, progress=False)  # the archive as a local copy
+    assert other.fetch("toy", file=archive).read_bytes() == PAYLOAD
+    bad = replace(spec, source=Source(kind="url", url=archive.as_uri(), member="weights/other/weights.h5"))
+    with pytest.raises(ModelFetchError, match="has no member 'weights/other/weights.h5'"):
+        ModelStore(tmp_path / "cache3", {"toy": bad}, progress=False).path("toy")
 
 
 def test_model_files_point_an_entry_at_a_local_copy(tmp_path):

@@ -74,6 +74,28 @@ def test_weights_load_by_layer_name_not_position(tmp_path):
     assert np.array_equal(fresh.predict(LR, verbose=0), model.predict(LR, verbose=0))
 
 
+def test_a_file_numbered_by_another_session_loads_in_order(tmp_path):
+    """Keras 2 numbers automatic names per session: a model saved after others were built has conv2d_40..."""
+    model = SMALL["wdsr-b-x2"]()
+    _randomise(model, 3)
+    keras2_h5.save(model, tmp_path / "w.h5")
+    def renumber(n):
+        if not n.startswith("weight_normalization"):
+            return n
+        return f"weight_normalization_{(int(n.rsplit('_', 1)[1]) if n != 'weight_normalization' else 0) + 40}"
+
+    with h5py.File(tmp_path / "w.h5", "a") as f:
+        names = [n.decode() if isinstance(n, bytes) else str(n) for n in f.attrs["layer_names"]]
+        for n in names:
+            f.move(n, f"tmp.{n}")
+        for n in names:
+            f.move(f"tmp.{n}", renumber(n))
+        f.attrs["layer_names"] = [renumber(n).encode() for n in names]
+    fresh = SMALL["wdsr-b-x2"]()
+    keras2_h5.load(fresh, tmp_path / "w.h5")
+    assert np.array_equal(fresh.predict(LR, verbose=0), model.predict(LR, verbose=0))
+
+
 def test_mismatched_and_corrupt_files_are_refused(tmp_path):
     keras2_h5.save(SMALL["edsr-x4"](), tmp_path / "x4.h5")
     with pytest.raises(CheckpointMismatch, match=r"layers in the file the model lacks \['conv2d_2_scale_2'\]"):
