@@ -34,7 +34,7 @@ def dvc_repo(tmp_path):
     """A throwaway clone-alike: the pipeline files, the package sources it depends on, git and DVC."""
     repo = tmp_path / "repo"
     repo.mkdir()
-    for name in ("conf", "facepipe", "models/attributes", "models/directions"):
+    for name in ("conf", "facepipe", "models/attributes", "models/directions", "models/sr"):
         shutil.copytree(REPO / name, repo / name, ignore=shutil.ignore_patterns("__pycache__"))
     for name in ("dvc.yaml", "params.yaml", ".dvcignore"):
         shutil.copy(REPO / name, repo / name)
@@ -59,7 +59,7 @@ def test_repro_twice_then_upscale_change_reruns_only_upscale(dvc_repo):
     first = _dvc(dvc_repo, "repro")
     for stage in ("generate", "reposition", "upscale"):
         assert f"Running stage '{stage}'" in first
-    for stage in ("train_classifiers", "learn_directions"):  # frozen: the committed models are used
+    for stage in ("train_classifiers", "learn_directions", "train_sr"):  # frozen: the committed models are used
         assert f"Running stage '{stage}'" not in first
     (person,) = (dvc_repo / "outputs/pipeline/generate").iterdir()
     repositioned = dvc_repo / "outputs/pipeline/reposition" / person.name
