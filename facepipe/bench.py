@@ -23,7 +23,7 @@ import numpy as np
 
 __all__ = ["main", "end_to_end", "throughput"]
 
-UPSCALERS = ("bilinear", "bicubic", "lanczos", "fsrcnn")
+UPSCALERS = ("bilinear", "bicubic", "lanczos", "fsrcnn", "face_sr")
 
 
 def end_to_end(upscaler: str, workdir: Path) -> dict:

@@ -16,10 +16,10 @@ def test_main_command_generates_repositions_and_upscales(tmp_path):
                    f"output_dir={tmp_path / 'out'}", "tracking=none", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
     (person,) = [p for p in (tmp_path / "out").iterdir() if p.is_dir()]
-    assert read_image(person / "upscaled" / "bicubic-1024-png" / "face.png").shape == (1024, 1024, 3)
+    assert read_image(person / "upscaled" / "face_sr-1024-png" / "face.png").shape == (1024, 1024, 3)
     labels = (person / "labels.csv").read_text().splitlines()
     assert len(labels) == 1 + 25 + 3 and labels[1].startswith("dataset/grid_y-60_p-60.png,")
-    assert read_image(person / "upscaled" / "bicubic-1024-png" / "dataset" / "random_0002.png").shape == (1024, 1024, 3)
+    assert read_image(person / "upscaled" / "face_sr-1024-png" / "dataset" / "random_0002.png").shape == (1024, 1024, 3)
     import json
 
     attributes = json.loads((person / "person.json").read_text())["attributes"]

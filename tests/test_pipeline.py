@@ -33,7 +33,7 @@ def test_person_folder_holds_everything_to_reproduce_it(make_cfg):
     assert np.array_equal(np.load(person / "latent.npy"), result.person.latent)
     face = io.read_image(result.upscaled.files[0])
     assert face.shape == (1024, 1024, 3)
-    assert result.upscaled.dir == person / "upscaled" / "bicubic-1024-png"
+    assert result.upscaled.dir == person / "upscaled" / "face_sr-1024-png"
     assert "Male: 1.0" in (person / "config.yaml").read_text()
 
 

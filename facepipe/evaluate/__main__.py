@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -39,6 +40,18 @@ def _upscaler(method: str, size: int, overrides: list[str]):
     return load_factory(cfg.upscaler._target_, "upscaler")(cfg.upscaler, ModelStore.for_paths(cfg.paths, progress=False))
 
 
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory. Linux's VmHWM belongs to the process image, while
+    `ru_maxrss` survives exec and would report the parent's peak (the parent holds the face sets)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
 def _speed_child(args: argparse.Namespace) -> int:
     """In a fresh process: images/s to 1024 px for one method, and this process's peak RSS."""
     faces = np.load(args.faces)
@@ -48,8 +61,7 @@ def _speed_child(args: argparse.Namespace) -> int:
     for i in range(0, len(faces), 8):
         up.upscale(faces[i : i + 8])
     seconds = time.perf_counter() - start
-    print(json.dumps({"images_per_s": round(len(faces) / seconds, 2),
-                      "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}))
+    print(json.dumps({"images_per_s": round(len(faces) / seconds, 2), "peak_rss_mb": _peak_rss_mb()}))
     return 0
 
 
@@ -97,8 +109,8 @@ def _sr(args: argparse.Namespace) -> int:
               + f"{sp.get('images_per_s', float('nan')):>12.2f}{sp.get('peak_rss_mb', float('nan')):>9.0f}")
     print(f"\nwrote {args.out} and {sheet_path} (columns: input, {', '.join(methods)}, original)")
     with Tracker(cfg.tracking, "evaluate sr", {"facepipe.role": "evaluate"}) as t:
-        t.log_metrics({f"sr.{m}.{s}.{k}": v for m, e in results["methods"].items() for s in sets for k, v in e[s].items()
-                       if k != "faces"})
+        t.log_metrics({f"sr.{re.sub(r'[^A-Za-z0-9_.-]', '_', m)}.{s}.{k}": v  # MLflow's allowed name characters
+                       for m, e in results["methods"].items() for s in sets for k, v in e[s].items() if k != "faces"})
         t.log_artifact(args.out, "evaluate")
         t.log_artifact(sheet_path, "evaluate")
     return 0
