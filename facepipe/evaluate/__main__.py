@@ -121,7 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sr = sub.add_parser("sr", help="super-resolution PSNR/SSIM (Y, x4, held-out faces), speed and memory")
     sr.add_argument("--methods", default=DEFAULT_METHODS)
-    sr.add_argument("--limit", type=int, default=None, help="read only the first N faces of each set (quick runs)")
+    sr.add_argument("--limit", type=int, default=None, help="read only the first N faces of each set: a quick check, not a figure "
+                    "(the split is then drawn over those N, so its held-out faces may have been trained on)")
     sr.add_argument("--speed-images", type=int, default=32)
     sr.add_argument("--out", default="outputs/bench/sr.json")
     sr.add_argument("overrides", nargs="*", help="config overrides, e.g. sr.data_dir=/data tracking=none")
