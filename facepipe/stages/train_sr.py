@@ -22,7 +22,7 @@ from facepipe.io import sha256_file, write_json
 from facepipe.models import keras2_h5
 from facepipe.upscale.sr.data import FILES, load_hr_faces
 
-__all__ = ["run", "network", "held_out_faces", "weights_path"]
+__all__ = ["run", "network", "held_out_faces", "weights_path", "split_sets", "figures", "predictor"]
 
 
 def network(cfg: SRConf):
@@ -38,7 +38,7 @@ def weights_path(cfg: SRConf) -> Path:
     return Path(cfg.dir) / f"{cfg.name}.weights.h5"
 
 
-def _split(sets: dict, cfg: SRConf) -> tuple[dict, dict]:
+def split_sets(sets: dict, cfg: SRConf) -> tuple[dict, dict]:
     train, held = {}, {}
     for name, (images, _) in sets.items():
         tr, ho = split(len(images), cfg.split_seed, cfg.held_out)
@@ -48,7 +48,7 @@ def _split(sets: dict, cfg: SRConf) -> tuple[dict, dict]:
 
 def held_out_faces(cfg: SRConf, limit: int | None = None) -> dict[str, np.ndarray]:
     """Each face set's held-out part (never trained on): the evaluation set."""
-    return _split(load_hr_faces(cfg.data_dir, limit), cfg)[1]
+    return split_sets(load_hr_faces(cfg.data_dir, limit), cfg)[1]
 
 
 def figures(upscale: Callable[[np.ndarray], np.ndarray], held: dict[str, np.ndarray], scale: int) -> dict:
@@ -80,7 +80,7 @@ def run(cfg: SRConf, tracker, limit: int | None = None, log: Callable[[str], Non
     from facepipe.upscale.sr.train import train
 
     sets = load_hr_faces(cfg.data_dir, limit)
-    train_sets, held = _split(sets, cfg)
+    train_sets, held = split_sets(sets, cfg)
     log(f"sr: training on {', '.join(f'{len(v)} {k}' for k, v in train_sets.items())} faces; "
         f"held out {', '.join(f'{len(v)} {k}' for k, v in held.items())}")
     net = train(network(cfg), list(train_sets.values()), Path(cfg.checkpoint_dir) / cfg.name, cfg.scale, cfg.seed,

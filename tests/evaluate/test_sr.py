@@ -3,16 +3,13 @@ package-shipped photos (the shared data is not needed)."""
 
 from __future__ import annotations
 
-import io
 import json
 import subprocess
 import sys
-import tarfile
 
 import numpy as np
 import pytest
-from PIL import Image
-from photos import PHOTOS
+from photos import faces_tar
 
 from facepipe.evaluate.sr import degrade, psnr_ssim_y, y_channel
 
@@ -29,25 +26,9 @@ def test_psnr_ssim_on_luma():
         degrade(hr[0, :30], 4)
 
 
-def _faces_tar(path, size, copies):
-    """`copies` crops of each package photo, resized to `size` (w, h), as JPEGs in a tar."""
-    rng = np.random.default_rng(1)
-    with tarfile.open(path, "w") as tar:
-        for name, load in PHOTOS.items():
-            photo = load()
-            for i in range(copies):
-                y, x = rng.integers(0, 60, 2)
-                crop = Image.fromarray(photo[y : y + 400, x : x + 400]).resize(size, Image.Resampling.LANCZOS)
-                buf = io.BytesIO()
-                crop.save(buf, "JPEG", quality=92)
-                info = tarfile.TarInfo(f"faces/{name}_{i:02d}.jpg")
-                info.size = len(buf.getvalue())
-                tar.addfile(info, io.BytesIO(buf.getvalue()))
-
-
 def test_evaluate_sr_cli_writes_the_table(tmp_path):
-    _faces_tar(tmp_path / "utkface-200px.tar", (200, 200), 4)
-    _faces_tar(tmp_path / "celeba-10k-89x109.tar", (89, 109), 4)
+    faces_tar(tmp_path / "utkface-200px.tar", (200, 200), 4)
+    faces_tar(tmp_path / "celeba-10k-89x109.tar", (89, 109), 4)
     out = tmp_path / "sr.json"
     cmd = [sys.executable, "-m", "facepipe.evaluate", "sr", "--methods", "bilinear,bicubic", "--speed-images", "4",
            "--out", str(out), f"sr.data_dir={tmp_path}", "sr.held_out=0.5", "tracking=none"]
