@@ -17,6 +17,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from facepipe import _tf
+from facepipe.training import resumable_adam
 from facepipe.attributes.data import SIDE, FaceSet
 from facepipe.attributes.vocabulary import AGE, CELEBA, OUTPUTS, RACES
 from facepipe.errors import CheckpointMismatch
@@ -159,20 +160,13 @@ def train(data: FaceSet, checkpoint_dir: Path, width: int, seed: int, epochs: in
     per row, e.g. the dataset; default one group), drawn by `numpy.random.default_rng((seed, epoch))`.
     One checkpoint per epoch in `checkpoint_dir` (network, optimizer, epoch); a rerun resumes.
     """
-    tf, keras = _tf.tensorflow(), _tf.keras()
+    tf = _tf.tensorflow()
     network = build_network(width, seed)
     epoch_size = epoch_size or len(data.images)
     groups = np.zeros(len(data.images), np.int32) if groups is None else np.asarray(groups)
     steps_per_epoch = int(np.ceil(epoch_size / batch_size))
-    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, epochs * steps_per_epoch, alpha=0.02)
-    optimizer = keras.optimizers.Adam(schedule)
+    optimizer, epoch, manager = resumable_adam(network, epochs * steps_per_epoch, learning_rate, 0.02, checkpoint_dir, log)
     loss_fn = _loss(tf, _balance(data.labels))
-    epoch = tf.Variable(0, dtype=tf.int64)
-    checkpoint = tf.train.Checkpoint(network=network, optimizer=optimizer, epoch=epoch)
-    manager = tf.train.CheckpointManager(checkpoint, str(checkpoint_dir), max_to_keep=2)
-    if manager.latest_checkpoint:
-        checkpoint.restore(manager.latest_checkpoint).expect_partial()
-        log(f"resumed from {manager.latest_checkpoint} (epoch {int(epoch.numpy())})")
 
     @tf.function(reduce_retracing=True)
     def step(images, labels, aug_seed):

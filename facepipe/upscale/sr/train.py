@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 from facepipe import _tf
+from facepipe.training import resumable_adam
 
 __all__ = ["sample_batch", "train"]
 
@@ -38,17 +39,10 @@ def train(network, sets: Sequence[np.ndarray], checkpoint_dir: Path, scale: int,
           steps_per_epoch: int, batch_size: int, patch: int, learning_rate: float,
           log: Callable[[str], None] = print):
     """Train (or resume) `network` (RGB [0, 255] in and out) for `epochs`; returns it."""
-    tf, keras = _tf.tensorflow(), _tf.keras()
+    tf = _tf.tensorflow()
     if patch % scale:
         raise ValueError(f"sr.patch={patch} is not a multiple of scale {scale}")
-    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, epochs * steps_per_epoch, alpha=0.05)
-    optimizer = keras.optimizers.Adam(schedule)
-    epoch = tf.Variable(0, dtype=tf.int64)
-    checkpoint = tf.train.Checkpoint(network=network, optimizer=optimizer, epoch=epoch)
-    manager = tf.train.CheckpointManager(checkpoint, str(checkpoint_dir), max_to_keep=2)
-    if manager.latest_checkpoint:
-        checkpoint.restore(manager.latest_checkpoint).expect_partial()
-        log(f"resumed from {manager.latest_checkpoint} (epoch {int(epoch.numpy())})")
+    optimizer, epoch, manager = resumable_adam(network, epochs * steps_per_epoch, learning_rate, 0.05, checkpoint_dir, log)
 
     @tf.function(reduce_retracing=True)
     def step(lr, hr):
