@@ -34,10 +34,11 @@ def test_every_upscaler_option_builds(option, models, tmp_path, monkeypatch):
     if cfg.weights in models.catalog and models.spec(cfg.weights).source.kind == "url":
         # published SR weights (no internet here): a file in their layout, the network the config names
         from facepipe.models import keras2_h5
-        from facepipe.upscale.learned import _network
+        from facepipe.upscale.sr import build_network
 
         monkeypatch.delenv("FACEPIPE_MODEL_CACHE")
-        keras2_h5.save(_network(dict(cfg.network))[0], tmp_path / "weights.h5")
+        arch = dict(cfg.network)
+        keras2_h5.save(build_network(arch["name"], arch["scale"], arch["filters"], arch["blocks"]), tmp_path / "weights.h5")
         models = ModelStore(tmp_path / "cache", {cfg.weights: models.spec(cfg.weights)}, progress=False,
                             files={cfg.weights: str(tmp_path / "weights.h5")})
     upscaler = load_factory(cfg._target_, "upscaler")(cfg, models)

@@ -27,11 +27,9 @@ __all__ = ["run", "network", "held_out_faces", "weights_path", "split_sets", "fi
 
 def network(cfg: SRConf):
     """The configured architecture, untrained."""
-    from facepipe.upscale.sr import edsr, wdsr
+    from facepipe.upscale.sr import build_network
 
-    if cfg.architecture == "edsr":
-        return edsr.edsr(cfg.scale, num_filters=cfg.filters, num_res_blocks=cfg.blocks)
-    return wdsr.wdsr_b(cfg.scale, num_filters=cfg.filters, num_res_blocks=cfg.blocks)
+    return build_network(cfg.architecture, cfg.scale, cfg.filters, cfg.blocks, key="sr")
 
 
 def weights_path(cfg: SRConf) -> Path:

@@ -19,28 +19,11 @@ from facepipe import _tf
 from facepipe.errors import ConfigError
 from facepipe.models import keras2_h5
 from facepipe.upscale.base import check_batch, resize
+from facepipe.upscale.sr import build_network
 
-__all__ = ["LearnedUpscaler", "build", "ARCHITECTURES", "tiles"]
+__all__ = ["LearnedUpscaler", "build", "tiles"]
 
-ARCHITECTURES = ("edsr", "wdsr_b", "srgan")
 CHAINS = ("bicubic", "model")
-
-
-def _network(arch: dict):
-    from facepipe.upscale.sr import edsr, srgan, wdsr
-
-    kind, scale = arch.get("name"), int(arch.get("scale", 4))
-    kw = {k: int(arch[k]) for k in ("filters", "blocks") if k in arch}
-    rename = {"filters": "num_filters", "blocks": "num_res_blocks"}
-    kw = {rename[k]: v for k, v in kw.items()}
-    builders = {"edsr": edsr.edsr, "wdsr_b": wdsr.wdsr_b, "srgan": srgan.sr_resnet}
-    if kind not in builders:
-        raise ConfigError(f"upscaler.network.name={kind!r}; valid: {', '.join(ARCHITECTURES)}")
-    supported = {"edsr": edsr.SCALES, "wdsr_b": wdsr.SCALES, "srgan": srgan.SCALES}[kind]
-    if scale not in supported:
-        raise ConfigError(f"upscaler.network.scale={scale} is not supported by {kind}; valid: "
-                          f"{', '.join(map(str, supported))}")
-    return builders[kind](scale, **kw), scale
 
 
 def tiles(side: int, tile: int, overlap: int) -> list[tuple[int, int, int, int]]:
@@ -109,7 +92,9 @@ def build(cfg: Any, models: Any) -> LearnedUpscaler:
         raise ConfigError(f"upscaler.chain={cfg.chain!r}; valid: {', '.join(CHAINS)}")
     if not cfg.weights:
         raise ConfigError(f"upscaler {cfg.name!r} has no weights; valid: a registry name or a .h5 path in upscaler.weights")
-    network, scale = _network(dict(cfg.network))
+    arch = dict(cfg.network)
+    scale = int(arch.get("scale", 4))
+    network = build_network(arch.get("name"), scale, arch.get("filters"), arch.get("blocks"))
     path = models.path(cfg.weights) if cfg.weights in models.catalog else project_path(Path(cfg.weights))
     if not Path(path).is_file():
         raise ConfigError(f"upscaler.weights={cfg.weights!r} is neither a registry model nor an existing file; "
