@@ -34,13 +34,32 @@ def flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
+def _sqlite_path(uri: str) -> Optional[Path]:
+    """The database file of a `sqlite:///...` tracking URI (None for servers and file stores)."""
+    prefix = "sqlite:///"
+    return Path(uri[len(prefix):]) if uri.startswith(prefix) else None
+
+
 def _mlflow(cfg: TrackingConf) -> Any:
+    """MLflow pointed at `cfg.uri`, with the experiment created.
+
+    Two processes that open a new SQLite store at once (two stages started side by side, parallel
+    sweep jobs) both run MLflow's schema migrations and one fails ("duplicate column name"); a file
+    lock beside the database serialises the creation. Servers handle this themselves.
+    """
     import mlflow
+    from filelock import FileLock
 
     for name in ("alembic", "mlflow"):  # schema-migration and experiment-creation chatter
         logging.getLogger(name).setLevel(logging.WARNING)
     mlflow.set_tracking_uri(cfg.uri)
-    mlflow.set_experiment(cfg.experiment)
+    db = _sqlite_path(cfg.uri)
+    if db is None:
+        mlflow.set_experiment(cfg.experiment)
+        return mlflow
+    db.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(db) + ".lock"):
+        mlflow.set_experiment(cfg.experiment)
     return mlflow
 
 

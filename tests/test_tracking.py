@@ -78,3 +78,21 @@ def test_disabled_tracking_writes_no_database(make_cfg, tmp_path, monkeypatch, d
     monkeypatch.chdir(tmp_path)
     run_job(make_cfg(disabled))
     assert not (tmp_path / "mlflow.db").exists() and not (tmp_path / "mlruns").exists()
+
+
+def _open_store(uri: str) -> str:
+    from facepipe.config import TrackingConf
+    from facepipe.tracking import _mlflow
+
+    mlflow = _mlflow(TrackingConf(enabled=True, uri=uri, experiment="race"))
+    return mlflow.get_experiment_by_name("race").experiment_id
+
+
+def test_processes_opening_a_new_store_at_once_all_succeed(tmp_path):
+    """Stages started side by side on a fresh mlflow.db used to fail MLflow's schema migration."""
+    import multiprocessing
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
+        ids = pool.map(_open_store, [uri] * 4)
+    assert len(set(ids)) == 1
