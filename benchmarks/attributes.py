@@ -2,11 +2,13 @@
 
     python benchmarks/attributes.py [--persons 200] [--out outputs/bench/attributes.json]
                                     [--skip classifiers,methods,editing,locking,presets]
+                                    [--walk gradient|linear] [--classifiers models/attributes]
 
 - classifiers: held-out balanced accuracy per attribute (guide and evaluator cards), how many
   mission attributes reach 0.80, gender (CelebA Male and UTKFace), age MAE, race.
 - methods: directions by TL-GAN regression and by InterFaceGAN's SVM, fitted on the same
   `--method-samples` guide-scored latents, each judged by editing success (20 persons, 8 attributes).
+- `--walk`: how edits move (edit.walk_gradient, the default, or TL-GAN's straight lines, edit.walk).
 - editing: `--persons` seeded latents (never seen by any classifier: generated), each mission
   attribute edited towards "present" with the committed directions; success = the *evaluator*
   says present (probability > 0.5; for beard, No_Beard < 0.5); also how many were present before.
@@ -27,13 +29,15 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
+import yaml
 
 from facepipe.attributes import classifier, directions
 from facepipe.attributes.vocabulary import AGE, MISSION_ATTRIBUTES, OUTPUTS, value_range
-from facepipe.config import ClassifiersConf, DirectionsConf
+from facepipe.config import ClassifiersConf, FacepipeConfig, load
 from facepipe.generate import sample_latents
 from facepipe.generate.dcgan import build as build_generator
-from facepipe.generate.edit import latent_scorer, walk
+from facepipe.generate.edit import EditSettings, latent_scorer, walk, walk_gradient
+from facepipe.generate.guide_field import GuideField
 from facepipe.io import write_json
 from facepipe.models.registry import ModelStore
 
@@ -51,8 +55,7 @@ def _present(name: str, p: np.ndarray) -> np.ndarray:
     return p < 0.5 if name in PRESENT_IS_LOW else p > 0.5
 
 
-def classifier_figures() -> dict:
-    cfg = ClassifiersConf()
+def classifier_figures(cfg: ClassifiersConf) -> dict:
     out = {}
     for member in ("guide", "evaluator"):
         card = classifier.load_member(cfg, member).card
@@ -76,23 +79,32 @@ def classifier_figures() -> dict:
     return out
 
 
-def editing(d, score, evaluate, generator, persons: int, seed: int, names) -> dict:
+def walker(kind: str, d, score):
+    """`(z, targets, lock) -> EditResult` for the chosen walk; `score` is a GuideField for gradient."""
+    if kind == "gradient":
+        return lambda z, targets, lock: walk_gradient(z, targets, lock, score, EditSettings(walk="gradient"))
+    return lambda z, targets, lock: walk(z, targets, lock, d, score, EditSettings(walk="linear"))
+
+
+def editing(move, evaluate, generator, persons: int, seed: int, names) -> dict:
     z = sample_latents(np.random.default_rng(seed), persons, generator.latent_dim)
     before_eval = evaluate(z)
     rows = {}
     for name in names:
         col = OUTPUTS.index(name)
         start = time.perf_counter()
-        r = walk(z, {name: _target(name)}, [], d, score)
+        r = move(z, {name: _target(name)}, [])
         after_eval = evaluate(r.z)
         rows[name] = {"success": round(float(_present(name, after_eval[:, col]).mean()), 3),
                       "present_before": round(float(_present(name, before_eval[:, col]).mean()), 3),
                       "guide_reached": round(float(r.reached[name].mean()), 3),
-                      "mean_steps": round(float(r.steps[name].mean()), 1), "seconds": round(time.perf_counter() - start, 1)}
+                      "mean_steps": round(float(r.steps[name].mean()), 1),
+                      "mean_latent_distance": round(float(np.linalg.norm(r.z - z, axis=1).mean()), 2),
+                      "seconds": round(time.perf_counter() - start, 1)}
     return rows
 
 
-def locking(d, score, evaluate, generator, persons: int, seed: int) -> dict:
+def locking(move, score, evaluate, generator, persons: int, seed: int) -> dict:
     z = sample_latents(np.random.default_rng(seed), persons, generator.latent_dim)
     cols = [OUTPUTS.index(n) for n in LOCK]
     base, guide_base = evaluate(z)[:, cols], score(z)[:, cols]
@@ -100,29 +112,34 @@ def locking(d, score, evaluate, generator, persons: int, seed: int) -> dict:
     for name in LOCK_EDITS:
         entry = {}
         for label, lock in (("locked", LOCK), ("free", [])):
-            r = walk(z, {name: _target(name)}, lock, d, score)
+            r = move(z, {name: _target(name)}, lock)
             delta = np.abs(evaluate(r.z)[:, cols] - base)
             entry[label] = {n: round(float(delta[:, i].mean()), 3) for i, n in enumerate(LOCK)}
             guide_delta = np.abs(score(r.z)[:, cols] - guide_base)
             entry[f"guide_{label}"] = {n: round(float(guide_delta[:, i].mean()), 3) for i, n in enumerate(LOCK)}
+            entry[f"evaluator_present_{label}"] = round(float(_present(name, evaluate(r.z)[:, OUTPUTS.index(name)]).mean()), 3)
+            entry[f"latent_distance_{label}"] = round(float(np.linalg.norm(r.z - z, axis=1).mean()), 2)
         entry["ratio_free_over_locked"] = round(float(np.mean(list(entry["free"].values())) /
                                                       max(np.mean(list(entry["locked"].values())), 1e-6)), 2)
         rows[name] = entry
     return rows
 
 
-def presets(workdir: Path, seeds: int) -> dict:
+def presets(workdir: Path, seeds: int, walk_kind: str, params: FacepipeConfig) -> dict:
     from facepipe.cli import compose
-    from facepipe.config import load
     from facepipe.stages import generate
     from facepipe.tracking import Tracker
 
-    evaluator = classifier.load_member(ClassifiersConf(), "evaluator")
+    evaluator = classifier.load_member(params.classifiers, "evaluator")
     out = {}
     for preset in ("old_male", "young_female", "bearded_man_glasses", "smiling_woman_blond"):
         rows = []
         for seed in range(seeds):
-            cfg = load(compose([f"attributes={preset}", f"seed={seed}", "tracking=none", f"output_dir={workdir}"]))
+            cfg = load(compose([f"attributes={preset}", f"seed={seed}", "tracking=none", f"output_dir={workdir}",
+                                f"directions.walk={walk_kind}", f"classifiers.dir={params.classifiers.dir}",
+                                f"classifiers.guide.width={params.classifiers.guide.width}",
+                                f"classifiers.evaluator.width={params.classifiers.evaluator.width}",
+                                f"directions.dir={params.directions.dir}"]))
             models = ModelStore(cfg.paths.model_cache, progress=False)
             with Tracker(cfg.tracking, "bench") as t:
                 try:
@@ -147,29 +164,35 @@ def main() -> int:
     parser.add_argument("--lock-persons", type=int, default=100)
     parser.add_argument("--preset-seeds", type=int, default=5)
     parser.add_argument("--skip", default="")
+    parser.add_argument("--walk", choices=("gradient", "linear"), default="gradient")
+    parser.add_argument("--params", default="params.yaml", help="the classifiers and directions measured (a "
+                        "`facepipe params` file; e.g. candidates before they are committed)")
     parser.add_argument("--out", default="outputs/bench/attributes.json")
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
     models = ModelStore(os.environ.get("FACEPIPE_MODEL_CACHE", "models/cache"), progress=False)
     generator = build_generator(SimpleNamespace(model="dcgan_digiface", name="dcgan_digiface", batch_size=256), models)
-    guide = classifier.load_member(ClassifiersConf(), "guide")
-    evaluator = classifier.load_member(ClassifiersConf(), "evaluator")
-    score, evaluate = latent_scorer(generator, guide), latent_scorer(generator, evaluator)
-    committed = directions.load(Path(DirectionsConf().dir) / f"{generator.name}.npz")
+    params = load(yaml.safe_load(Path(args.params).read_text()))
+    guide = classifier.load_member(params.classifiers, "guide")
+    evaluator = classifier.load_member(params.classifiers, "evaluator")
+    linear_score, evaluate = latent_scorer(generator, guide), latent_scorer(generator, evaluator)
+    score = GuideField(generator, guide) if args.walk == "gradient" else linear_score
+    committed = directions.load(Path(params.directions.dir) / f"{generator.name}.npz")
     binary = [n for n in MISSION_ATTRIBUTES if n != AGE]
     results: dict = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
-                     "directions": committed.meta}
+                     "directions": committed.meta, "walk": args.walk, "params": args.params,
+                     "classifiers_dir": params.classifiers.dir}
     if "classifiers" not in skip:
-        results["classifiers"] = classifier_figures()
+        results["classifiers"] = classifier_figures(params.classifiers)
     write_json(args.out, results, overwrite=True)  # after every part: a stopped run keeps what it measured
     if "methods" not in skip:
-        dc = DirectionsConf()
+        dc = params.directions
         z = sample_latents(np.random.default_rng(dc.seed), args.method_samples, generator.latent_dim)
         scores = latent_scorer(generator, guide, batch=500)(z)
         results["methods"] = {}
         for method in ("regression", "svm"):
             d = directions.fit(z, scores, list(OUTPUTS), method, [value_range(n) for n in OUTPUTS], dc.seed)
-            rows = editing(d, score, evaluate, generator, 20, args.seed + 1, METHOD_ATTRIBUTES)
+            rows = editing(walker("linear", d, linear_score), evaluate, generator, 20, args.seed + 1, METHOD_ATTRIBUTES)
             results["methods"][method] = {"mean_success": round(float(np.mean([r["success"] for r in rows.values()])), 3),
                                           "mean_guide_reached": round(float(np.mean([r["guide_reached"] for r in rows.values()])), 3),
                                           "mean_steps": round(float(np.mean([r["mean_steps"] for r in rows.values()])), 1),
@@ -179,7 +202,7 @@ def main() -> int:
                   f"mean steps {m['mean_steps']} (20 persons, {len(METHOD_ATTRIBUTES)} attributes, {args.method_samples} samples)")
     write_json(args.out, results, overwrite=True)  # after every part: a stopped run keeps what it measured
     if "editing" not in skip:
-        rows = editing(committed, score, evaluate, generator, args.persons, args.seed, binary)
+        rows = editing(walker(args.walk, committed, score), evaluate, generator, args.persons, args.seed, binary)
         results["editing"] = {"persons": args.persons, "rows": rows,
                               "at_least_0.80": sum(r["success"] >= 0.8 for r in rows.values())}
         print(f"\nediting towards present, {args.persons} persons: evaluator says present")
@@ -189,7 +212,8 @@ def main() -> int:
         print(f"{results['editing']['at_least_0.80']} attributes >= 0.80")
     write_json(args.out, results, overwrite=True)  # after every part: a stopped run keeps what it measured
     if "locking" not in skip:
-        results["locking"] = locking(committed, score, evaluate, generator, args.lock_persons, args.seed + 2)
+        results["locking"] = locking(walker(args.walk, committed, score), score, evaluate, generator, args.lock_persons,
+                                     args.seed + 2)
         print(f"\nlocking {LOCK}: evaluator mean |change|, locked vs free")
         for n, r in results["locking"].items():
             print(f"{n:<14} evaluator: locked {r['locked']} free {r['free']} ratio {r['ratio_free_over_locked']}; "
@@ -197,7 +221,7 @@ def main() -> int:
     write_json(args.out, results, overwrite=True)  # after every part: a stopped run keeps what it measured
     if "presets" not in skip:
         with tempfile.TemporaryDirectory() as tmp:
-            results["presets"] = presets(Path(tmp), args.preset_seeds)
+            results["presets"] = presets(Path(tmp), args.preset_seeds, args.walk, params)
         for p, r in results["presets"].items():
             print(f"preset {p}: evaluator agrees on {r['evaluator_agrees']}/{args.preset_seeds} seeds, {r['errors']} errors")
     write_json(args.out, results, overwrite=True)

@@ -230,9 +230,11 @@ class DirectionsConf:
     max_steps: int = 60  # edit: bound on closed-loop steps per target
     step_size: float = 0.2  # edit: latent distance per step (latents are N(0, I))
     tolerance: float = 0.15  # edit: a probability target is met within this; age within 50x this in years
+    walk: str = "gradient"  # edit: gradient (the guide's local gradients) | linear (TL-GAN: the fitted directions)
 
     def __post_init__(self) -> None:
         _check(self.method in ("regression", "svm"), "directions.method", self.method, "regression, svm")
+        _check(self.walk in ("gradient", "linear"), "directions.walk", self.walk, "gradient, linear")
         _check(self.n_samples >= 100, "directions.n_samples", self.n_samples, "an integer >= 100")
         _check(self.max_steps >= 1, "directions.max_steps", self.max_steps, "an integer >= 1")
         _check(self.step_size > 0, "directions.step_size", self.step_size, "a number > 0")

@@ -7,9 +7,11 @@ import pytest
 from facepipe.attributes.directions import Directions
 from facepipe.attributes.vocabulary import OUTPUTS
 from facepipe.errors import ConfigError
-from facepipe.generate.edit import EditSettings, UnreachableTarget, edit, walk
+from facepipe.attributes.classifier import scores as scores_of_raw
+from facepipe.generate.edit import EditSettings, UnreachableTarget, edit, walk, walk_gradient
 
 DIM = 8
+LINEAR = EditSettings(walk="linear")
 
 
 def _space():
@@ -61,19 +63,95 @@ def test_lock_holds_a_correlated_attribute():
 def test_edit_is_deterministic_and_fails_loudly_when_out_of_reach():
     d, score, _ = _space()
     z = np.random.default_rng(4).standard_normal(DIM).astype(np.float32)
-    a = edit(z, {"Male": 1.0}, ["Smiling"], d, score)
-    b = edit(z, {"Male": 1.0}, ["Smiling"], d, score)
+    a = edit(z, {"Male": 1.0}, ["Smiling"], d, score, LINEAR)
+    b = edit(z, {"Male": 1.0}, ["Smiling"], d, score, LINEAR)
     assert a.z.shape == (DIM,) and np.array_equal(a.z, b.z)
     with pytest.raises(UnreachableTarget, match=r"attributes.targets.Male=1 not reached within 2 steps of 0.2 \(guide score"):
-        edit(-3 * d["Male"], {"Male": 1.0}, [], d, score, EditSettings(max_steps=2))
+        edit(-3 * d["Male"], {"Male": 1.0}, [], d, score, EditSettings(max_steps=2, walk="linear"))
 
 
 def test_bad_requests():
     d, score, _ = _space()
     z = np.zeros(DIM, np.float32)
     with pytest.raises(ConfigError, match="lock contains 'Male'"):
-        edit(z, {"Male": 1.0}, ["Male"], d, score)
+        edit(z, {"Male": 1.0}, ["Male"], d, score, LINEAR)
     with pytest.raises(ConfigError, match="out of range"):
-        edit(z, {"Male": 2.0}, [], d, score)
+        edit(z, {"Male": 2.0}, [], d, score, LINEAR)
     with pytest.raises(ConfigError, match="no direction for attribute 'Bald'"):
-        edit(z, {"Bald": 1.0}, [], d, score)
+        edit(z, {"Bald": 1.0}, [], d, score, LINEAR)
+    with pytest.raises(ConfigError, match="lock contains 'Male'"):
+        edit(z, {"Male": 1.0}, ["Male"], d, _CurvedField())
+
+
+class _CurvedField:
+    """A planted guide with gradients (GuideField's interface): Smiling and Male are linear in the
+    latent, Young bends with Smiling (its logit has a (smiling . z)^2 term), age is linear in years.
+    Projecting out a fixed Young direction holds such a lock only to first order; the local gradients
+    are re-measured at every step."""
+
+    def __init__(self):
+        rng = np.random.default_rng(0)
+        self.male, self.smiling, self.young, self.age = np.linalg.qr(rng.standard_normal((DIM, 4)))[0].T
+        self.calls = 0
+
+    def _raw_and_grads(self, z):
+        z = np.atleast_2d(np.asarray(z, np.float64))
+        raw = np.zeros((len(z), len(OUTPUTS)))
+        grads = np.zeros((len(z), len(OUTPUTS), DIM))
+        s = z @ self.smiling
+        for name, logit, grad in (("Male", 3 * z @ self.male, np.broadcast_to(3 * self.male, (len(z), DIM))),
+                                  ("Smiling", 3 * s, np.broadcast_to(3 * self.smiling, (len(z), DIM))),
+                                  ("Young", 3 * z @ self.young + 3 * s**2,
+                                   3 * self.young + 6 * s[:, None] * self.smiling),
+                                  ("age", (40 + 15 * z @ self.age) / 100, np.broadcast_to(0.15 * self.age, (len(z), DIM)))):
+            raw[:, OUTPUTS.index(name)], grads[:, OUTPUTS.index(name)] = logit, grad
+        return raw, grads
+
+    def raw(self, z):
+        return self._raw_and_grads(z)[0]
+
+    def scores(self, z):
+        self.calls += 1
+        return scores_of_raw(self.raw(z))
+
+    __call__ = scores
+
+    def raw_and_jacobian(self, z, columns):
+        raw, grads = self._raw_and_grads(z)
+        return raw[:, columns], grads[:, columns]
+
+
+def test_gradient_walk_reaches_targets():
+    field = _CurvedField()
+    z = np.random.default_rng(1).standard_normal((50, DIM)).astype(np.float32)
+    r = walk_gradient(z, {"Male": 1.0, "age": 70}, [], field)
+    final = field.scores(r.z)
+    assert r.reached["Male"].all() and r.reached["age"].all()
+    assert (final[:, OUTPUTS.index("Male")] >= 0.85).all() and (np.abs(final[:, OUTPUTS.index("age")] - 70) <= 7.5).all()
+    mid = walk_gradient(z[:5], {"Smiling": 0.5}, [], field, EditSettings(step_size=1.5, tolerance=0.02))
+    assert (np.abs(field.scores(mid.z)[:, OUTPUTS.index("Smiling")] - 0.5) <= 0.02).all()  # bisected onto
+
+
+def test_gradient_walk_holds_a_curved_lock():
+    field = _CurvedField()
+    z = np.random.default_rng(3).standard_normal((100, DIM)).astype(np.float32)
+    young = OUTPUTS.index("Young")
+    start = field.scores(z)[:, young]
+
+    def drift(result):
+        return float(np.abs(field.scores(result.z)[:, young] - start).mean())
+
+    free = walk_gradient(z, {"Smiling": 1.0}, [], field)
+    locked = walk_gradient(z, {"Smiling": 1.0}, ["Young"], field)
+    assert locked.reached["Smiling"].all() and free.reached["Smiling"].all()
+    assert drift(free) > 0.1 and drift(locked) < 0.01
+
+
+def test_gradient_edit_is_deterministic_and_fails_loudly_when_out_of_reach():
+    field = _CurvedField()
+    z = (np.random.default_rng(4).standard_normal(DIM) - 2 * field.male).astype(np.float32)
+    a = edit(z, {"Male": 1.0}, ["Smiling"], None, field)
+    b = edit(z, {"Male": 1.0}, ["Smiling"], None, field)
+    assert a.z.shape == (DIM,) and np.array_equal(a.z, b.z) and a.steps["Male"][0] > 0
+    with pytest.raises(UnreachableTarget, match=r"attributes.targets.Male=1 not reached within 2 steps of 0.2"):
+        edit(-3 * field.male, {"Male": 1.0}, [], None, field, EditSettings(max_steps=2))

@@ -24,7 +24,9 @@ from make_pggan_pickle import write  # noqa: E402
 from facepipe.attributes import classifier, directions  # noqa: E402
 from facepipe.attributes.vocabulary import CELEBA, OUTPUTS  # noqa: E402
 from facepipe.errors import ConfigError  # noqa: E402
-from facepipe.generate.edit import latent_scorer, walk  # noqa: E402
+from facepipe.config import ClassifiersConf  # noqa: E402
+from facepipe.generate.edit import EditSettings, latent_scorer, walk, walk_gradient  # noqa: E402
+from facepipe.generate.guide_field import GuideField  # noqa: E402
 from facepipe.generate.pggan import PGGANGenerator  # noqa: E402
 from facepipe.models.pggan_pickle import read_networks  # noqa: E402
 from facepipe.models.registry import ModelStore, load_catalog  # noqa: E402
@@ -87,7 +89,8 @@ def test_preset_edits_a_pggan_person_with_tlgan_directions(reference, make_cfg, 
     monkeypatch.delenv("FACEPIPE_MODEL_CACHE", raising=False)
     monkeypatch.setattr(classifier, "load_member", lambda cfg, member: guide)
     models = _store(tmp_path / "cache", pkl, tlgan)
-    overrides = ["generator=pggan_celebahq", "attributes=old_male", "seed=2", "reposition.image=null"]
+    overrides = ["generator=pggan_celebahq", "attributes=old_male", "seed=2", "reposition.image=null",
+                 "directions.walk=linear"]  # TL-GAN's method: its own directions, straight lines
     person = _generate(make_cfg(*overrides), models)
     record = json.loads((person.dir / "person.json").read_text())["attributes"]
     assert record["applied"] is True and record["directions"] == str(tlgan)
@@ -121,6 +124,24 @@ def test_a_target_without_a_tlgan_direction_is_refused(reference, make_cfg, tmp_
     pkl, tlgan, guide = reference
     monkeypatch.delenv("FACEPIPE_MODEL_CACHE", raising=False)
     monkeypatch.setattr(classifier, "load_member", lambda cfg, member: guide)
-    cfg = make_cfg("generator=pggan_celebahq", "++attributes.targets.age=60", "reposition.image=null")
+    cfg = make_cfg("generator=pggan_celebahq", "++attributes.targets.age=60", "reposition.image=null",
+                   "directions.walk=linear")
     with pytest.raises(ConfigError, match=r"\['age'\] have no direction in feature_direction_20181002_044444.pkl"):
         _generate(cfg, _store(tmp_path / "cache", pkl, tlgan))
+
+
+def test_gradient_walk_runs_through_the_pggan(reference):
+    """The default walk differentiates the guide through any Keras generator, resizing its output to
+    the classifier's 64 px inside the graph (here 16 px fixture faces and the committed guide)."""
+    pkl, _, _ = reference
+    gen = PGGANGenerator(read_networks(pkl)["Gs"], batch_size=8)
+    field = GuideField(gen, classifier.load_member(ClassifiersConf(), "guide"))
+    z = np.random.default_rng(6).standard_normal((2, LATENT)).astype(np.float32)
+    raw, jacobian = field.raw_and_jacobian(z, [OUTPUTS.index("Male"), OUTPUTS.index("Smiling")])
+    assert raw.shape == (2, 2) and jacobian.shape == (2, 2, LATENT) and np.isfinite(jacobian).all()
+    assert (np.linalg.norm(jacobian, axis=2) > 0).all()
+    male = OUTPUTS.index("Male")
+    target = 0.1 if field.scores(z)[:, male].mean() > 0.5 else 0.9
+    r = walk_gradient(z, {"Male": target}, ["Smiling"], field, EditSettings(max_steps=8, step_size=0.5))
+    moved = np.abs(r.after["Male"] - target) < np.abs(r.before["Male"] - target)
+    assert (r.steps["Male"] > 0).any() and moved[r.steps["Male"] > 0].all()
