@@ -24,6 +24,7 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
+from facepipe.attributes.classifier import scores as scores_of_raw
 from facepipe.attributes.directions import Directions, orthogonal_to
 from facepipe.attributes.vocabulary import AGE, OUTPUTS, check_targets
 from facepipe.errors import ConfigError
@@ -163,7 +164,8 @@ def walk_gradient(z: np.ndarray, targets: Mapping[str, float], lock: Sequence[st
 
     `guide` is a `GuideField` (scores and their latent gradients). For each target in turn, every
     other target and every locked attribute is held: their gradients are projected out of the step
-    and their raw scores pulled back to where this target's walk began.
+    and their raw scores pulled back to where this target's walk began. One forward and backward
+    pass per step: the pass that scores a step also gives the gradients for the next.
     """
     check_targets(dict(targets), list(lock))
     z = np.array(z, np.float32, copy=True)
@@ -174,36 +176,35 @@ def walk_gradient(z: np.ndarray, targets: Mapping[str, float], lock: Sequence[st
     for name, target in targets.items():
         col, tol = _column(name), settings.tolerance_of(name)
         held = [_column(n) for n in (*lock, *targets) if n != name]
-        start = guide.raw(z)[:, held]
-        value = current[:, col]
-        sign = np.where(value < target, 1.0, -1.0)
-        active = np.abs(value - target) > tol
         taken = np.zeros(len(z), np.int32)
+        raw, jacobian = guide.raw_and_jacobian(z, [col, *held])
+        start = raw[:, held]
+        value = scores_of_raw(raw)[:, col]
+        sign = np.where(value < target, 1.0, -1.0)
+        idx = np.flatnonzero(np.abs(value - target) > tol)
+        raw, jacobian = raw[idx], jacobian[idx]
         for _ in range(settings.max_steps):
-            idx = np.flatnonzero(active)
-            if not len(idx):
-                break
-            raw, jacobian = guide.raw_and_jacobian(z[idx], [col, *held])
             g = _project_out(jacobian[:, 0], jacobian[:, 1:])
             norm = np.linalg.norm(g, axis=1)
-            stuck = norm < 1e-9  # the target's gradient lies in the held span: no move can help
-            active[idx[stuck]] = False
-            idx, raw, jacobian, g, norm = idx[~stuck], raw[~stuck], jacobian[~stuck], g[~stuck], norm[~stuck]
+            moving = norm >= 1e-9  # else the target's gradient lies in the held span: no move can help
+            idx, raw, jacobian, g, norm = idx[moving], raw[moving], jacobian[moving], g[moving], norm[moving]
             if not len(idx):
                 break
             prev = z[idx].copy()
             move = (sign[idx] * settings.step_size)[:, None] * g / norm[:, None]
-            move += _newton_pull(jacobian[:, 1:], start[idx] - raw[:, 1:], settings.step_size)
+            move += _newton_pull(jacobian[:, 1:], start[idx] - raw[:, held], settings.step_size)
             z[idx] = (prev + move).astype(np.float32)
             taken[idx] += 1
-            new = guide.scores(z[idx])[:, col]
+            raw, jacobian = guide.raw_and_jacobian(z[idx], [col, *held])
+            new = scores_of_raw(raw)[:, col]
             crossed = np.sign(new - target) == sign[idx]
             done = np.abs(new - target) <= tol
             back = np.flatnonzero(crossed & ~done)
             if len(back):  # bisect these rows' last move back onto the target
                 side = sign[idx[back]]  # _bisect reads the walk's side from the sign of its step
                 z[idx[back]] = _bisect(prev[back], side, move[back] * side[:, None], target, tol, col, guide.scores)
-            active[idx[crossed | done]] = False
+            keep = ~(crossed | done)
+            idx, raw, jacobian = idx[keep], raw[keep], jacobian[keep]
         steps[name] = taken
         current = guide.scores(z)
     for name, target in targets.items():

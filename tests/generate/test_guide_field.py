@@ -39,7 +39,8 @@ def test_jacobian_matches_finite_differences(field):
     z = sample_latents(np.random.default_rng(1), 2, 100).astype(np.float64)
     columns = [OUTPUTS.index("Male"), OUTPUTS.index("Smiling"), OUTPUTS.index("age")]
     raw, jacobian = field.raw_and_jacobian(z.astype(np.float32), columns)
-    assert raw.shape == (2, 3) and jacobian.shape == (2, 3, 100)
+    assert raw.shape == (2, len(OUTPUTS)) and jacobian.shape == (2, 3, 100)
+    assert np.allclose(raw, field.raw(z.astype(np.float32)), atol=1e-4)
     # ReLU kinks and float32 make single differences noisy; over 8 random directions the
     # directional derivatives must agree as a whole (a wrong or mis-signed Jacobian gives ~0 or < 0)
     u = np.random.default_rng(2).standard_normal((8, 100))

@@ -138,7 +138,7 @@ def test_gradient_walk_runs_through_the_pggan(reference):
     field = GuideField(gen, classifier.load_member(ClassifiersConf(), "guide"))
     z = np.random.default_rng(6).standard_normal((2, LATENT)).astype(np.float32)
     raw, jacobian = field.raw_and_jacobian(z, [OUTPUTS.index("Male"), OUTPUTS.index("Smiling")])
-    assert raw.shape == (2, 2) and jacobian.shape == (2, 2, LATENT) and np.isfinite(jacobian).all()
+    assert raw.shape == (2, len(OUTPUTS)) and jacobian.shape == (2, 2, LATENT) and np.isfinite(jacobian).all()
     assert (np.linalg.norm(jacobian, axis=2) > 0).all()
     male = OUTPUTS.index("Male")
     target = 0.1 if field.scores(z)[:, male].mean() > 0.5 else 0.9
