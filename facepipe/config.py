@@ -194,7 +194,7 @@ class ClassifierMember:
 
     seed: int = 0
     split_seed: int = 0
-    width: int = 16
+    width: int = 24
 
 
 @dataclass
@@ -205,7 +205,7 @@ class ClassifiersConf:
     dir: str = "models/attributes"  # trained weights + cards (committed)
     checkpoint_dir: str = "outputs/checkpoints/classifiers"  # per-epoch checkpoints; a rerun resumes
     held_out: float = 0.15  # fraction of each dataset kept out of training, for the cards
-    epochs: int = 18
+    epochs: int = 26
     epoch_size: int = 17000  # faces per epoch, half from each dataset
     batch_size: int = 128
     learning_rate: float = 2e-3
