@@ -165,6 +165,8 @@ def main() -> int:
     parser.add_argument("--preset-seeds", type=int, default=5)
     parser.add_argument("--skip", default="")
     parser.add_argument("--walk", choices=("gradient", "linear"), default="gradient")
+    parser.add_argument("--attributes", default="", help="comma list: edit only these mission attributes "
+                        "(to split the editing section across processes)")
     parser.add_argument("--params", default="params.yaml", help="the classifiers and directions measured (a "
                         "`facepipe params` file; e.g. candidates before they are committed)")
     parser.add_argument("--out", default="outputs/bench/attributes.json")
@@ -179,6 +181,11 @@ def main() -> int:
     score = GuideField(generator, guide) if args.walk == "gradient" else linear_score
     committed = directions.load(Path(params.directions.dir) / f"{generator.name}.npz")
     binary = [n for n in MISSION_ATTRIBUTES if n != AGE]
+    if args.attributes:
+        unknown = sorted(set(args.attributes.split(",")) - set(binary))
+        if unknown:
+            parser.error(f"--attributes {unknown} are not mission attributes; valid: {', '.join(binary)}")
+        binary = [n for n in binary if n in args.attributes.split(",")]
     results: dict = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
                      "directions": committed.meta, "walk": args.walk, "params": args.params,
                      "classifiers_dir": params.classifiers.dir}
