@@ -2,7 +2,7 @@
 
     python benchmarks/attributes.py [--persons 200] [--out outputs/bench/attributes.json]
                                     [--skip classifiers,methods,editing,locking,presets]
-                                    [--walk gradient|linear] [--classifiers models/attributes]
+                                    [--walk gradient|linear] [--params params.yaml] [--attributes A,B]
 
 - classifiers: held-out balanced accuracy per attribute (guide and evaluator cards), how many
   mission attributes reach 0.80, gender (CelebA Male and UTKFace), age MAE, race.

@@ -83,6 +83,14 @@ def _bisect(start: np.ndarray, step: np.ndarray, d: np.ndarray, target: float, t
     return (start + (hi * step)[:, None] * d).astype(np.float32)
 
 
+def _result(z: np.ndarray, current: np.ndarray, targets: Mapping[str, float], watched: list[str],
+            before: dict[str, np.ndarray], steps: dict[str, np.ndarray], settings: EditSettings) -> EditResult:
+    """Both walks' result; targets are judged at the end, since a later target may move an earlier one."""
+    reached = {n: np.abs(current[:, _column(n)] - t) <= settings.tolerance_of(n) for n, t in targets.items()}
+    after = {n: current[:, _column(n)].copy() for n in watched}
+    return EditResult(z, before, after, steps, reached)
+
+
 def walk(z: np.ndarray, targets: Mapping[str, float], lock: Sequence[str], directions: Directions,
          score: Scorer, settings: EditSettings = EditSettings()) -> EditResult:
     """Edit latents `[N, D]` towards `targets` with `lock` held; every row independently."""
@@ -91,7 +99,7 @@ def walk(z: np.ndarray, targets: Mapping[str, float], lock: Sequence[str], direc
     watched = sorted(set(targets) | set(lock))
     first = score(z)
     before = {n: first[:, _column(n)].copy() for n in watched}
-    steps, reached = {}, {}
+    steps = {}
     current = first
     for name, target in targets.items():
         others = [directions[n] for n in (*lock, *targets) if n != name]
@@ -132,10 +140,7 @@ def walk(z: np.ndarray, targets: Mapping[str, float], lock: Sequence[str], direc
             active[idx[crossed | done]] = False
         current = score(z)
         steps[name] = taken
-    for name, target in targets.items():  # judged at the end: a later target may have moved an earlier one
-        reached[name] = np.abs(current[:, _column(name)] - target) <= settings.tolerance_of(name)
-    after = {n: current[:, _column(n)].copy() for n in watched}
-    return EditResult(z, before, after, steps, reached)
+    return _result(z, current, targets, watched, before, steps, settings)
 
 
 def _project_out(g: np.ndarray, held: np.ndarray) -> np.ndarray:
@@ -172,7 +177,7 @@ def walk_gradient(z: np.ndarray, targets: Mapping[str, float], lock: Sequence[st
     watched = sorted(set(targets) | set(lock))
     current = guide.scores(z)
     before = {n: current[:, _column(n)].copy() for n in watched}
-    steps, reached = {}, {}
+    steps = {}
     for name, target in targets.items():
         col, tol = _column(name), settings.tolerance_of(name)
         held = [_column(n) for n in (*lock, *targets) if n != name]
@@ -207,10 +212,7 @@ def walk_gradient(z: np.ndarray, targets: Mapping[str, float], lock: Sequence[st
             idx, raw, jacobian = idx[keep], raw[keep], jacobian[keep]
         steps[name] = taken
         current = guide.scores(z)
-    for name, target in targets.items():
-        reached[name] = np.abs(current[:, _column(name)] - target) <= settings.tolerance_of(name)
-    after = {n: current[:, _column(n)].copy() for n in watched}
-    return EditResult(z, before, after, steps, reached)
+    return _result(z, current, targets, watched, before, steps, settings)
 
 
 def edit(z: np.ndarray, targets: Mapping[str, float], lock: Sequence[str], directions: Directions, score: Scorer,

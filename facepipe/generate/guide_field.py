@@ -21,6 +21,7 @@ import numpy as np
 from facepipe import _tf
 from facepipe.attributes.classifier import scores as scores_of_raw
 from facepipe.attributes.data import SIDE
+from facepipe.errors import ConfigError
 
 __all__ = ["GuideField", "VIEWS", "differentiable"]
 
@@ -38,8 +39,8 @@ class GuideField:
 
     def __init__(self, generator: Any, classifier: Any, batch_size: int = 64):
         if not differentiable(generator):
-            raise TypeError(f"generator {getattr(generator, 'name', generator)!r} exposes no Keras model to "
-                            "differentiate; use the linear walk (directions.walk=linear)")
+            raise ConfigError(f"directions.walk=gradient needs a generator with a Keras model; "
+                              f"{getattr(generator, 'name', generator)!r} has none; valid: directions.walk=linear")
         self.generator, self.classifier, self.batch_size = generator, classifier, batch_size
         tf = _tf.tensorflow()
         self._tf = tf

@@ -19,7 +19,7 @@ from facepipe.reposition.landmarks import NoFaceError
 from facepipe.attributes.vocabulary import check_targets
 from facepipe.generate import person_id, sample_latents
 from facepipe.generate.edit import EditResult, EditSettings, UnreachableTarget, edit, latent_scorer
-from facepipe.generate.guide_field import GuideField, differentiable
+from facepipe.generate.guide_field import GuideField
 from facepipe.models.registry import ModelStore
 from facepipe.tracking import Tracker
 
@@ -118,13 +118,7 @@ def _editor(cfg: FacepipeConfig, generator, models: ModelStore):
     guide = classifier.load_member(cfg.classifiers, "guide")
     settings = EditSettings(cfg.directions.max_steps, cfg.directions.step_size, cfg.directions.tolerance,
                             cfg.directions.walk)
-    if settings.walk == "gradient":
-        if not differentiable(generator):
-            raise ConfigError(f"directions.walk=gradient needs a generator with a Keras model; {cfg.generator.name!r} "
-                              "has none; valid: directions.walk=linear")
-        score = GuideField(generator, guide)
-    else:
-        score = latent_scorer(generator, guide)
+    score = GuideField(generator, guide) if settings.walk == "gradient" else latent_scorer(generator, guide)
     provenance = {"directions": str(path), "directions_sha256": io.sha256_file(path),
                   "guide_sha256": guide.card.get("weights_sha256", ""), "settings": asdict(settings)}
     return (lambda z: edit(z, dict(a.targets), list(a.lock), directions, score, settings)), provenance

@@ -11,6 +11,7 @@ import pytest
 from facepipe.attributes import classifier
 from facepipe.attributes.vocabulary import OUTPUTS
 from facepipe.config import ClassifiersConf
+from facepipe.errors import ConfigError
 from facepipe.generate import sample_latents
 from facepipe.generate.dcgan import build
 from facepipe.generate.guide_field import GuideField, differentiable
@@ -57,5 +58,5 @@ def test_jacobian_matches_finite_differences(field):
 
 def test_generators_without_a_model_are_refused():
     assert not differentiable(SimpleNamespace(name="x"))
-    with pytest.raises(TypeError, match="directions.walk=linear"):
+    with pytest.raises(ConfigError, match="directions.walk=linear"):
         GuideField(SimpleNamespace(name="x"), None)
