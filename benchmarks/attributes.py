@@ -2,13 +2,15 @@
 
     python benchmarks/attributes.py [--persons 200] [--out outputs/bench/attributes.json]
                                     [--skip classifiers,methods,editing,locking,presets]
-                                    [--walk gradient|linear] [--params params.yaml] [--attributes A,B]
+                                    [--walk gradient|linear] [--metric image|latent]
+                                    [--params params.yaml] [--attributes A,B]
 
 - classifiers: held-out balanced accuracy per attribute (guide and evaluator cards), how many
   mission attributes reach 0.80, gender (CelebA Male and UTKFace), age MAE, race.
 - methods: directions by TL-GAN regression and by InterFaceGAN's SVM, fitted on the same
   `--method-samples` guide-scored latents, each judged by editing success (20 persons, 8 attributes).
-- `--walk`: how edits move (edit.walk_gradient, the default, or TL-GAN's straight lines, edit.walk).
+- `--walk`: how edits move (edit.walk_gradient, the default, or TL-GAN's straight lines, edit.walk);
+  `--metric`: for the gradient walk, steepest per image change (default) or per latent distance.
 - editing: `--persons` seeded latents (never seen by any classifier: generated), each mission
   attribute edited towards "present" with the committed directions; success = the *evaluator*
   says present (probability > 0.5; for beard, No_Beard < 0.5); also how many were present before.
@@ -79,10 +81,11 @@ def classifier_figures(cfg: ClassifiersConf) -> dict:
     return out
 
 
-def walker(kind: str, d, score):
+def walker(kind: str, d, score, metric: str = "image", ridge: float = 1e-3):
     """`(z, targets, lock) -> EditResult` for the chosen walk; `score` is a GuideField for gradient."""
     if kind == "gradient":
-        return lambda z, targets, lock: walk_gradient(z, targets, lock, score, EditSettings(walk="gradient"))
+        settings = EditSettings(walk="gradient", metric=metric, ridge=ridge)
+        return lambda z, targets, lock: walk_gradient(z, targets, lock, score, settings)
     return lambda z, targets, lock: walk(z, targets, lock, d, score, EditSettings(walk="linear"))
 
 
@@ -125,7 +128,7 @@ def locking(move, score, evaluate, generator, persons: int, seed: int) -> dict:
     return rows
 
 
-def presets(workdir: Path, seeds: int, walk_kind: str, params: FacepipeConfig) -> dict:
+def presets(workdir: Path, seeds: int, walk_kind: str, metric: str, params: FacepipeConfig) -> dict:
     from facepipe.cli import compose
     from facepipe.stages import generate
     from facepipe.tracking import Tracker
@@ -136,7 +139,7 @@ def presets(workdir: Path, seeds: int, walk_kind: str, params: FacepipeConfig) -
         rows = []
         for seed in range(seeds):
             cfg = load(compose([f"attributes={preset}", f"seed={seed}", "tracking=none", f"output_dir={workdir}",
-                                f"directions.walk={walk_kind}", f"classifiers.dir={params.classifiers.dir}",
+                                f"directions.walk={walk_kind}", f"directions.metric={metric}", f"classifiers.dir={params.classifiers.dir}",
                                 f"classifiers.guide.width={params.classifiers.guide.width}",
                                 f"classifiers.evaluator.width={params.classifiers.evaluator.width}",
                                 f"directions.dir={params.directions.dir}"]))
@@ -165,6 +168,7 @@ def main() -> int:
     parser.add_argument("--preset-seeds", type=int, default=5)
     parser.add_argument("--skip", default="")
     parser.add_argument("--walk", choices=("gradient", "linear"), default="gradient")
+    parser.add_argument("--metric", choices=("image", "latent"), default=None, help="default: the params file's")
     parser.add_argument("--attributes", default="", help="comma list: edit only these mission attributes "
                         "(to split the editing section across processes)")
     parser.add_argument("--params", default="params.yaml", help="the classifiers and directions measured (a "
@@ -181,13 +185,15 @@ def main() -> int:
     score = GuideField(generator, guide) if args.walk == "gradient" else linear_score
     committed = directions.load(Path(params.directions.dir) / f"{generator.name}.npz")
     binary = [n for n in MISSION_ATTRIBUTES if n != AGE]
+    metric = args.metric or params.directions.metric
+    move = walker(args.walk, committed, score, metric, params.directions.metric_ridge)
     if args.attributes:
         unknown = sorted(set(args.attributes.split(",")) - set(binary))
         if unknown:
             parser.error(f"--attributes {unknown} are not mission attributes; valid: {', '.join(binary)}")
         binary = [n for n in binary if n in args.attributes.split(",")]
     results: dict = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
-                     "directions": committed.meta, "walk": args.walk, "params": args.params,
+                     "directions": committed.meta, "walk": args.walk, "metric": metric, "params": args.params,
                      "classifiers_dir": params.classifiers.dir}
     if "classifiers" not in skip:
         results["classifiers"] = classifier_figures(params.classifiers)
@@ -209,7 +215,7 @@ def main() -> int:
                   f"mean steps {m['mean_steps']} (20 persons, {len(METHOD_ATTRIBUTES)} attributes, {args.method_samples} samples)")
     write_json(args.out, results, overwrite=True)  # after every part: a stopped run keeps what it measured
     if "editing" not in skip:
-        rows = editing(walker(args.walk, committed, score), evaluate, generator, args.persons, args.seed, binary)
+        rows = editing(move, evaluate, generator, args.persons, args.seed, binary)
         results["editing"] = {"persons": args.persons, "rows": rows,
                               "at_least_0.80": sum(r["success"] >= 0.8 for r in rows.values())}
         print(f"\nediting towards present, {args.persons} persons: evaluator says present")
@@ -219,7 +225,7 @@ def main() -> int:
         print(f"{results['editing']['at_least_0.80']} attributes >= 0.80")
     write_json(args.out, results, overwrite=True)  # after every part: a stopped run keeps what it measured
     if "locking" not in skip:
-        results["locking"] = locking(walker(args.walk, committed, score), score, evaluate, generator, args.lock_persons,
+        results["locking"] = locking(move, score, evaluate, generator, args.lock_persons,
                                      args.seed + 2)
         print(f"\nlocking {LOCK}: evaluator mean |change|, locked vs free")
         for n, r in results["locking"].items():
@@ -228,7 +234,7 @@ def main() -> int:
     write_json(args.out, results, overwrite=True)  # after every part: a stopped run keeps what it measured
     if "presets" not in skip:
         with tempfile.TemporaryDirectory() as tmp:
-            results["presets"] = presets(Path(tmp), args.preset_seeds, args.walk, params)
+            results["presets"] = presets(Path(tmp), args.preset_seeds, args.walk, metric, params)
         for p, r in results["presets"].items():
             print(f"preset {p}: evaluator agrees on {r['evaluator_agrees']}/{args.preset_seeds} seeds, {r['errors']} errors")
     write_json(args.out, results, overwrite=True)

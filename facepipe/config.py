@@ -231,10 +231,14 @@ class DirectionsConf:
     step_size: float = 0.2  # edit: latent distance per step (latents are N(0, I))
     tolerance: float = 0.15  # edit: a probability target is met within this; age within 50x this in years
     walk: str = "gradient"  # edit: gradient (the guide's local gradients) | linear (TL-GAN: the fitted directions)
+    metric: str = "image"  # gradient walk: a step's length is image change (image) | latent distance (latent)
+    metric_ridge: float = 0.001  # image metric: + this x its mean eigenvalue (latent moves that barely show are not free)
 
     def __post_init__(self) -> None:
         _check(self.method in ("regression", "svm"), "directions.method", self.method, "regression, svm")
         _check(self.walk in ("gradient", "linear"), "directions.walk", self.walk, "gradient, linear")
+        _check(self.metric in ("image", "latent"), "directions.metric", self.metric, "image, latent")
+        _check(self.metric_ridge > 0, "directions.metric_ridge", self.metric_ridge, "a number > 0")
         _check(self.n_samples >= 100, "directions.n_samples", self.n_samples, "an integer >= 100")
         _check(self.max_steps >= 1, "directions.max_steps", self.max_steps, "an integer >= 1")
         _check(self.step_size > 0, "directions.step_size", self.step_size, "a number > 0")

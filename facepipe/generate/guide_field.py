@@ -46,6 +46,7 @@ class GuideField:
         self._tf = tf
         self._raw = tf.function(self._views_raw, reduce_retracing=True)
         self._jacobian = tf.function(self._raw_and_jacobian, reduce_retracing=True)
+        self._pushforward = tf.function(self._image_jvp, reduce_retracing=True)
 
     def _views_raw(self, z):
         """Mean raw classifier output over VIEWS for a latent tensor `[N, D]`."""
@@ -94,3 +95,35 @@ class GuideField:
             raws.append(raw.numpy())
             jacobians.append(jacobian.numpy())
         return np.concatenate(raws), np.concatenate(jacobians)
+
+    def _image_jvp(self, z, tangents):
+        """d image / d z along `tangents` (one per row of `z`), a larger image area-averaged to about the
+        guide's 64 px (forward mode has no rule for the antialiased resize the guide's view uses)."""
+        tf = self._tf
+        with tf.autodiff.ForwardAccumulator(z, tangents) as acc:
+            images = self.generator.model(z, training=False)
+            if images.shape[1] >= 2 * SIDE:
+                factor = images.shape[1] // SIDE
+                images = tf.nn.avg_pool2d(images, factor, factor, "VALID")
+        return acc.jvp(images)
+
+    def image_metric_inverse(self, z: np.ndarray, ridge: float) -> np.ndarray:
+        """`[N, D, D]`: per latent, the inverse of the generator's pullback metric `J^T J + ridge * t * I`
+        (J: image pixels in [-1, 1] by latent, at about the guide's 64 px; t: the mean eigenvalue of `J^T J`).
+
+        Under this metric a step's length is how much it changes the picture, so the steepest step
+        up a score changes the fewest pixels for the gain (`edit.walk_gradient`, `directions.metric=image`).
+        One forward-mode pass per latent dimension: `D` generator evaluations per latent."""
+        tf = self._tf
+        z = np.asarray(z, np.float32)
+        d = z.shape[1]
+        eye, chunk = np.eye(d, dtype=np.float32), self.batch_size * 4
+        inverses = np.empty((len(z), d, d))
+        for n, latent in enumerate(z):
+            rows = np.repeat(latent[None], d, 0)
+            jacobian_t = np.concatenate([  # [D, pixels]: d image / d z_i, i = 0 .. D-1
+                self._pushforward(tf.constant(rows[i : i + chunk]), tf.constant(eye[i : i + chunk])).numpy()
+                .reshape(len(rows[i : i + chunk]), -1) for i in range(0, d, chunk)]).astype(np.float64)
+            metric = jacobian_t @ jacobian_t.T
+            inverses[n] = np.linalg.inv(metric + ridge * np.trace(metric) / d * np.eye(d))
+        return inverses

@@ -116,8 +116,8 @@ def _editor(cfg: FacepipeConfig, generator, models: ModelStore):
     if missing:
         raise ConfigError(f"attributes {missing} have no direction in {path.name}; valid: {', '.join(directions.names)}")
     guide = classifier.load_member(cfg.classifiers, "guide")
-    settings = EditSettings(cfg.directions.max_steps, cfg.directions.step_size, cfg.directions.tolerance,
-                            cfg.directions.walk)
+    dc = cfg.directions
+    settings = EditSettings(dc.max_steps, dc.step_size, dc.tolerance, dc.walk, dc.metric, dc.metric_ridge)
     score = GuideField(generator, guide) if settings.walk == "gradient" else latent_scorer(generator, guide)
     provenance = {"directions": str(path), "directions_sha256": io.sha256_file(path),
                   "guide_sha256": guide.card.get("weights_sha256", ""), "settings": asdict(settings)}

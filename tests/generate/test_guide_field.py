@@ -60,3 +60,22 @@ def test_generators_without_a_model_are_refused():
     assert not differentiable(SimpleNamespace(name="x"))
     with pytest.raises(ConfigError, match="directions.walk=linear"):
         GuideField(SimpleNamespace(name="x"), None)
+
+
+def test_image_metric_measures_how_much_a_step_changes_the_face(field):
+    """v^T M v = |d image|^2 along v (the pullback metric), checked by finite differences of the
+    64 px face in [-1, 1]; the ridge adds `ridge x mean eigenvalue` to every direction."""
+    z = sample_latents(np.random.default_rng(3), 2, 100).astype(np.float32)
+    inverse = field.image_metric_inverse(z, ridge=1e-6)
+    assert inverse.shape == (2, 100, 100) and np.allclose(inverse, inverse.transpose(0, 2, 1), rtol=1e-6, atol=1e-9)
+    metric = np.linalg.inv(inverse)
+    u = np.random.default_rng(4).standard_normal((6, 100))
+    u /= np.linalg.norm(u, axis=1, keepdims=True)
+    h = 1e-2
+    image = lambda x: field.generator.model(x.astype(np.float32), training=False).numpy().reshape(len(x), -1)
+    numeric = np.stack([np.sum(((image(z + h * v) - image(z - h * v)) / (2 * h)) ** 2, 1) for v in u])
+    analytic = np.einsum("vd,nde,ve->vn", u, metric, u)
+    assert np.corrcoef(numeric.ravel(), analytic.ravel())[0, 1] > 0.95
+    assert np.abs(analytic - numeric).mean() < 0.1 * numeric.mean()
+    ridged = np.linalg.inv(field.image_metric_inverse(z[:1], ridge=1.0)[0])
+    assert np.allclose(ridged - metric[0], np.trace(metric[0]) / 100 * np.eye(100), rtol=1e-3, atol=1e-3 * np.trace(metric[0]) / 100)
