@@ -17,7 +17,8 @@
 - locking: edits of 4 other attributes with lock=[Male, Young] and without, on `--lock-persons`
   persons; the evaluator's mean |change| of Male and Young.
 - presets: `old_male` etc. through the generate stage for `--preset-seeds` seeds: does the
-  evaluator agree with every target, tries taken.
+  evaluator agree with every target, tries taken; a sheet of the faces (`<out>.presets.png`: rows
+  neutral (unedited), old_male, young_female, bearded_man_glasses, smiling_woman_blond; a column per seed).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
+import cv2
 import numpy as np
 import yaml
 
@@ -40,7 +42,7 @@ from facepipe.generate import sample_latents
 from facepipe.generate.dcgan import build as build_generator
 from facepipe.generate.edit import EditSettings, latent_scorer, walk, walk_gradient
 from facepipe.generate.guide_field import GuideField
-from facepipe.io import write_json
+from facepipe.io import write_image, write_json
 from facepipe.models.registry import ModelStore
 
 PRESENT_IS_LOW = {"No_Beard"}  # the mission's "beard" is CelebA's No_Beard = 0
@@ -134,9 +136,9 @@ def presets(workdir: Path, seeds: int, walk_kind: str, metric: str, params: Face
     from facepipe.tracking import Tracker
 
     evaluator = classifier.load_member(params.classifiers, "evaluator")
-    out = {}
-    for preset in ("old_male", "young_female", "bearded_man_glasses", "smiling_woman_blond"):
-        rows = []
+    out, faces = {}, {}
+    for preset in ("neutral", "old_male", "young_female", "bearded_man_glasses", "smiling_woman_blond"):
+        rows, faces[preset] = [], []
         for seed in range(seeds):
             cfg = load(compose([f"attributes={preset}", f"seed={seed}", "tracking=none", f"output_dir={workdir}",
                                 f"directions.walk={walk_kind}", f"directions.metric={metric}", f"classifiers.dir={params.classifiers.dir}",
@@ -149,14 +151,31 @@ def presets(workdir: Path, seeds: int, walk_kind: str, metric: str, params: Face
                     person = generate.run(cfg, workdir, models, t)
                 except Exception as e:  # an unreachable target is a figure here, not a crash
                     rows.append({"seed": seed, "error": str(e)[:200]})
+                    faces[preset].append(None)
                     continue
+            faces[preset].append(person.face)
+            if preset == "neutral":  # no targets: the unedited faces, for the sheet
+                continue
             e = evaluator(person.face[None])[0]
             met = all((e[OUTPUTS.index(n)] > 0.5) == (v > 0.5) for n, v in cfg.attributes.targets.items())
             rows.append({"seed": seed, "tries": person.tries, "evaluator_agrees": bool(met),
                          "evaluator": {n: round(float(e[OUTPUTS.index(n)]), 3) for n in cfg.attributes.targets}})
-        out[preset] = {"seeds": rows, "evaluator_agrees": sum(r.get("evaluator_agrees", False) for r in rows),
-                       "errors": sum("error" in r for r in rows)}
-    return out
+        if preset != "neutral":
+            out[preset] = {"seeds": rows, "evaluator_agrees": sum(r.get("evaluator_agrees", False) for r in rows),
+                           "errors": sum("error" in r for r in rows)}
+    return out, faces
+
+
+def face_sheet(rows: dict[str, list], tile: int = 128, gap: int = 4) -> np.ndarray:
+    """One row of faces per preset (in order), one column per seed, on white; a face that failed is blank."""
+    n_cols = max(len(r) for r in rows.values())
+    sheet = np.full((gap + len(rows) * (tile + gap), gap + n_cols * (tile + gap), 3), 255, np.uint8)
+    for i, row in enumerate(rows.values()):
+        for j, face in enumerate(row):
+            if isinstance(face, np.ndarray):
+                y, x = gap + i * (tile + gap), gap + j * (tile + gap)
+                sheet[y : y + tile, x : x + tile] = cv2.resize(face, (tile, tile), interpolation=cv2.INTER_NEAREST)
+    return sheet
 
 
 def main() -> int:
@@ -234,7 +253,10 @@ def main() -> int:
     write_json(args.out, results, overwrite=True)  # after every part: a stopped run keeps what it measured
     if "presets" not in skip:
         with tempfile.TemporaryDirectory() as tmp:
-            results["presets"] = presets(Path(tmp), args.preset_seeds, args.walk, metric, params)
+            results["presets"], faces = presets(Path(tmp), args.preset_seeds, args.walk, metric, params)
+        sheet = Path(args.out).with_suffix(".presets.png")
+        write_image(sheet, face_sheet(faces), overwrite=True)
+        results["presets_sheet"] = {"file": str(sheet), "rows": list(faces), "columns": "seeds 0.."}
         for p, r in results["presets"].items():
             print(f"preset {p}: evaluator agrees on {r['evaluator_agrees']}/{args.preset_seeds} seeds, {r['errors']} errors")
     write_json(args.out, results, overwrite=True)

@@ -12,6 +12,7 @@ neutral-mouth targets) that are neutral (`Smiling` and `Mouth_Slightly_Open` bot
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tarfile
 from collections import Counter
@@ -62,7 +63,7 @@ def main() -> int:
     parser.add_argument("--data", default="../shared/data")
     parser.add_argument("--out", default="outputs/bench/expression_tuning.json")
     args = parser.parse_args()
-    models = ModelStore("models/cache", progress=False)
+    models = ModelStore(os.environ.get("FACEPIPE_MODEL_CACHE", "models/cache"), progress=False)
     landmarker, fer = build(models), emotion.build(models)
     repositioner = build_mesh(RepositionConf(), models)
     tally = {e: Counter() for e in emotion.EXPECTED_EMOTION}
