@@ -77,6 +77,9 @@ def test_cli_style_overrides_reach_the_typed_config():
         ("upscaler.format=gif", "upscaler.format='gif'"),
         ("generator.truncation=-1", "generator.truncation=-1"),
         ("seed=-1", "seed=-1"),
+        ("directions.walk=diagonal", "directions.walk='diagonal'"),
+        ("directions.metric=pixels", "directions.metric='pixels'"),
+        ("directions.metric_ridge=0", "directions.metric_ridge=0"),
     ],
 )
 def test_bad_values_raise_one_line_config_errors(override, fragment):
