@@ -3,7 +3,7 @@
     python benchmarks/attributes.py [--persons 200] [--out outputs/bench/attributes.json]
                                     [--skip classifiers,methods,editing,locking,presets]
                                     [--walk gradient|linear] [--metric image|latent]
-                                    [--params params.yaml] [--attributes A,B]
+                                    [--params params.yaml] [--attributes A,B] [--resume]
 
 - classifiers: held-out balanced accuracy per attribute (guide and evaluator cards), how many
   mission attributes reach 0.80, gender (CelebA Male and UTKFace), age MAE, race.
@@ -24,6 +24,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -91,11 +92,15 @@ def walker(kind: str, d, score, metric: str = "image", ridge: float = 1e-3):
     return lambda z, targets, lock: walk(z, targets, lock, d, score, EditSettings(walk="linear"))
 
 
-def editing(move, evaluate, generator, persons: int, seed: int, names) -> dict:
+def editing(move, evaluate, generator, persons: int, seed: int, names, rows: dict | None = None,
+            save=lambda rows: None) -> dict:
+    """Edit every attribute of `names` not in `rows` already (a resumed run's); `save(rows)` after each."""
     z = sample_latents(np.random.default_rng(seed), persons, generator.latent_dim)
     before_eval = evaluate(z)
-    rows = {}
+    rows = dict(rows or {})
     for name in names:
+        if name in rows:
+            continue
         col = OUTPUTS.index(name)
         start = time.perf_counter()
         r = move(z, {name: _target(name)}, [])
@@ -106,6 +111,7 @@ def editing(move, evaluate, generator, persons: int, seed: int, names) -> dict:
                       "mean_steps": round(float(r.steps[name].mean()), 1),
                       "mean_latent_distance": round(float(np.linalg.norm(r.z - z, axis=1).mean()), 2),
                       "seconds": round(time.perf_counter() - start, 1)}
+        save(rows)
     return rows
 
 
@@ -193,6 +199,8 @@ def main() -> int:
     parser.add_argument("--params", default="params.yaml", help="the classifiers and directions measured (a "
                         "`facepipe params` file; e.g. candidates before they are committed)")
     parser.add_argument("--out", default="outputs/bench/attributes.json")
+    parser.add_argument("--resume", action="store_true", help="editing: keep the attributes `--out` already has "
+                        "(same metric and persons) and edit only the rest")
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
     models = ModelStore(os.environ.get("FACEPIPE_MODEL_CACHE", "models/cache"), progress=False)
@@ -211,9 +219,13 @@ def main() -> int:
         if unknown:
             parser.error(f"--attributes {unknown} are not mission attributes; valid: {', '.join(binary)}")
         binary = [n for n in binary if n in args.attributes.split(",")]
+    # read before anything below rewrites `--out`
+    earlier = json.loads(Path(args.out).read_text()) if args.resume and Path(args.out).is_file() else {}
     results: dict = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
                      "directions": committed.meta, "walk": args.walk, "metric": metric, "params": args.params,
                      "classifiers_dir": params.classifiers.dir}
+    if earlier.get("metric") == metric and earlier.get("editing", {}).get("persons") == args.persons:
+        results["editing"] = earlier["editing"]  # kept in every rewrite of `--out` until editing resumes
     if "classifiers" not in skip:
         results["classifiers"] = classifier_figures(params.classifiers)
     write_json(args.out, results, overwrite=True)  # after every part: a stopped run keeps what it measured
@@ -234,9 +246,14 @@ def main() -> int:
                   f"mean steps {m['mean_steps']} (20 persons, {len(METHOD_ATTRIBUTES)} attributes, {args.method_samples} samples)")
     write_json(args.out, results, overwrite=True)  # after every part: a stopped run keeps what it measured
     if "editing" not in skip:
-        rows = editing(move, evaluate, generator, args.persons, args.seed, binary)
-        results["editing"] = {"persons": args.persons, "rows": rows,
-                              "at_least_0.80": sum(r["success"] >= 0.8 for r in rows.values())}
+        def save(rows: dict) -> None:  # after every attribute: a stopped run resumes with --resume
+            results["editing"] = {"persons": args.persons, "rows": rows,
+                                  "at_least_0.80": sum(r["success"] >= 0.8 for r in rows.values())}
+            write_json(args.out, results, overwrite=True)
+
+        done = results.get("editing", {}).get("rows", {})
+        rows = editing(move, evaluate, generator, args.persons, args.seed, binary, done, save)
+        save(rows)
         print(f"\nediting towards present, {args.persons} persons: evaluator says present")
         print(f"{'attribute':<22} {'success':>8} {'before':>7} {'guide':>6} {'steps':>6}")
         for n, r in rows.items():
