@@ -21,7 +21,8 @@ is out of reach; it walks one of two ways (`directions.walk`):
   generator's pullback metric, `GuideField.image_metric_inverse`): the walk buys each unit of the
   target's score with the fewest changed pixels, so it leaves alone the parts of the face the edit
   does not need. On 40 persons that cut the mean pixel change of an Eyeglasses edit from 12 to 4
-  (of 255) and the independent evaluator's drift of the locked Male and Young by about 40%.
+  (of 255); on 100 persons the independent evaluator's drift of a locked Male and Young fell by
+  16-33% over four edits, and locking beat the free edit 1.8-2.5x instead of 1.6-2.1x.
 """
 
 from __future__ import annotations
@@ -41,7 +42,6 @@ __all__ = ["EditSettings", "EditResult", "walk", "walk_gradient", "edit", "laten
 Scorer = Callable[[np.ndarray], np.ndarray]  # latents [N, D] -> guide scores [N, len(OUTPUTS)]
 BISECTIONS = 6
 WALKS = ("gradient", "linear")
-METRICS = ("image", "latent")
 
 
 class UnreachableTarget(ConfigError):
