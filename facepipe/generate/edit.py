@@ -160,14 +160,11 @@ def _steepest(g: np.ndarray, held: np.ndarray, inverse: Optional[np.ndarray]) ->
 
     `M^-1 (g - H^T a)`, with `a = (H M^-1 H^T)^-1 H M^-1 g` chosen so that `H` times it is zero."""
     g = g.astype(np.float64)
-    inverse = _identity_like(g) if inverse is None else inverse
     if held.shape[1] == 0:
-        return np.einsum("nde,ne->nd", inverse, g)
-    h = held.astype(np.float64)
-    h_inv = np.einsum("nkd,nde->nke", h, inverse)
-    gram = np.einsum("nke,nje->nkj", h_inv, h) + 1e-9 * np.eye(h.shape[1])
+        return _times_inverse(inverse, g)
+    h, h_inv, gram = _held_in_metric(held, inverse)
     a = np.linalg.solve(gram, np.einsum("nke,ne->nk", h_inv, g)[..., None])[..., 0]
-    return np.einsum("nde,ne->nd", inverse, g - np.einsum("nkd,nk->nd", h, a))
+    return _times_inverse(inverse, g - np.einsum("nkd,nk->nd", h, a))
 
 
 def _newton_pull(held: np.ndarray, error: np.ndarray, limit: float, inverse: Optional[np.ndarray]) -> np.ndarray:
@@ -175,17 +172,23 @@ def _newton_pull(held: np.ndarray, error: np.ndarray, limit: float, inverse: Opt
     by `error` `[N, K]` to first order (`M^-1 H^T (H M^-1 H^T)^-1 error`), no longer than `limit`."""
     if held.shape[1] == 0:
         return np.zeros((held.shape[0], held.shape[2]))
-    h = held.astype(np.float64)
-    inverse = _identity_like(h[:, 0]) if inverse is None else inverse
-    h_inv = np.einsum("nkd,nde->nke", h, inverse)
-    gram = np.einsum("nke,nje->nkj", h_inv, h) + 1e-9 * np.eye(h.shape[1])
+    _, h_inv, gram = _held_in_metric(held, inverse)
     move = np.einsum("nke,nk->ne", h_inv, np.linalg.solve(gram, error[..., None])[..., 0])
     norm = np.linalg.norm(move, axis=1, keepdims=True)
     return move * np.minimum(1.0, limit / np.maximum(norm, 1e-12))
 
 
-def _identity_like(rows: np.ndarray) -> np.ndarray:
-    return np.broadcast_to(np.eye(rows.shape[1]), (rows.shape[0], rows.shape[1], rows.shape[1]))
+def _times_inverse(inverse: Optional[np.ndarray], x: np.ndarray) -> np.ndarray:
+    """`M^-1 x` per row (`x` `[N, D]`); None stands for the identity."""
+    return x if inverse is None else np.einsum("nde,ne->nd", inverse, x)
+
+
+def _held_in_metric(held: np.ndarray, inverse: Optional[np.ndarray]):
+    """The held gradients `H` `[N, K, D]` as float64, `H M^-1` and the Gram matrix `H M^-1 H^T` (+ a tiny ridge)."""
+    h = held.astype(np.float64)
+    h_inv = h if inverse is None else np.einsum("nkd,nde->nke", h, inverse)  # M^-1 is symmetric
+    gram = np.einsum("nke,nje->nkj", h_inv, h) + 1e-9 * np.eye(h.shape[1])
+    return h, h_inv, gram
 
 
 def walk_gradient(z: np.ndarray, targets: Mapping[str, float], lock: Sequence[str], guide,
