@@ -63,7 +63,7 @@ def _stage(args: argparse.Namespace) -> int:
     params = yaml.safe_load(Path(args.params).read_text())
     cfg = load(params)
     models = ModelStore.for_paths(cfg.paths)
-    if args.stage in ("train_classifiers", "learn_directions", "train_sr"):
+    if args.stage in ("train_classifiers", "learn_directions", "train_sr", "learn_shading"):
         return _train_stage(args, cfg, models)
     if args.stage != "generate" and not args.input:
         raise SystemExit(f"facepipe: error: stage {args.stage} needs --in DIR")
@@ -110,6 +110,10 @@ def _train_stage(args: argparse.Namespace, cfg, models) -> int:
             from facepipe.stages import train_sr
 
             train_sr.run(cfg.sr, t)
+        elif args.stage == "learn_shading":
+            from facepipe.stages import learn_shading
+
+            print(f"shading -> {learn_shading.run(cfg.shading, models, t)}")
         else:
             from facepipe.stages import learn_directions
 
@@ -152,7 +156,7 @@ def _parser() -> argparse.ArgumentParser:
     models.add_argument("--force", action="store_true", help="fetch: re-download even if cached")
     models.set_defaults(func=_models)
     stage = sub.add_parser("stage", help="run one DVC stage with params from a composed params.yaml")
-    stage.add_argument("stage", choices=["generate", "reposition", "upscale", "train_classifiers", "learn_directions", "train_sr"])
+    stage.add_argument("stage", choices=["generate", "reposition", "upscale", "train_classifiers", "learn_directions", "train_sr", "learn_shading"])
     stage.add_argument("--params", default="params.yaml")
     stage.add_argument("--in", dest="input", action="append",
                        help="reposition: the generate stage's folder; upscale: folder(s) of images (repeatable)")

@@ -27,6 +27,7 @@ __all__ = [
     "ClassifierMember",
     "ClassifiersConf",
     "SRConf",
+    "ShadingConf",
     "DirectionsConf",
     "FacepipeConfig",
     "load",
@@ -142,8 +143,13 @@ class RepositionConf:
     max_source_angle: float = 20.0
     pose_tolerance: float = 2.0  # latent: closed-loop pose steps stop within this many degrees
     max_pose_steps: int = 8  # latent: bound on those steps per image
+    # mesh: learned expression shading (creases, folds; `reposition/shading.py`), None = geometry only;
+    # the luminance residual is applied x intensity x shading_gain
+    shading: Optional[str] = "models/expressions/shading.npz"
+    shading_gain: float = 3.5
 
     def __post_init__(self) -> None:
+        _check(0 <= self.shading_gain <= 5, "reposition.shading_gain", self.shading_gain, "a number in [0, 5]")
         _check(0 < self.max_source_angle <= MAX_ANGLE_LIMIT, "reposition.max_source_angle", self.max_source_angle,
                f"a number in (0, {MAX_ANGLE_LIMIT}]")
         _check(0.5 <= self.yaw_gain <= 2.0, "reposition.yaw_gain", self.yaw_gain, "a number in [0.5, 2]")
@@ -277,6 +283,27 @@ class SRConf:
 
 
 @dataclass
+class ShadingConf:
+    """Learning expression shading (the `learn_shading` stage) and where the model lives."""
+
+    data_dir: str = "../shared/data"  # see its README; never committed
+    file: str = "models/expressions/shading.npz"  # written by the stage, committed, read by reposition.shading
+    images: int = 5000  # CelebA's first images (benchmarks/expression_tuning.py tunes on later ones)
+    upsample: int = 2  # the 88 x 108 CelebA faces are landmarked and warped at this scale
+    side: int = 128  # canonical square, pixels
+    highpass_sigma: float = 10.0  # canonical pixels: slower luminance changes (lighting) are not learned
+    min_faces: float = 50.0  # an emotion with fewer effective faces (sum of fer's p^2) gets no map: noise
+
+    def __post_init__(self) -> None:
+        _check(self.images >= 2, "shading.images", self.images, "an integer >= 2")
+        _check(self.min_faces > 0, "shading.min_faces", self.min_faces, "a number > 0")
+        _check(self.upsample in (1, 2, 3, 4), "shading.upsample", self.upsample, "1, 2, 3 or 4")
+        _check(32 <= self.side <= 512, "shading.side", self.side, "an integer in [32, 512]")
+        _check(0 < self.highpass_sigma <= self.side / 2, "shading.highpass_sigma", self.highpass_sigma,
+               f"a number in (0, {self.side / 2}]")
+
+
+@dataclass
 class FacepipeConfig:
     """The whole resolved configuration of one job."""
 
@@ -294,6 +321,7 @@ class FacepipeConfig:
     classifiers: ClassifiersConf = field(default_factory=ClassifiersConf)
     directions: DirectionsConf = field(default_factory=DirectionsConf)
     sr: SRConf = field(default_factory=SRConf)
+    shading: ShadingConf = field(default_factory=ShadingConf)
 
     def __post_init__(self) -> None:
         _check(0 <= self.seed < 2**63, "seed", self.seed, "an integer in [0, 2**63)")

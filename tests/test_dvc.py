@@ -34,7 +34,7 @@ def dvc_repo(tmp_path):
     """A throwaway clone-alike: the pipeline files, the package sources it depends on, git and DVC."""
     repo = tmp_path / "repo"
     repo.mkdir()
-    for name in ("conf", "facepipe", "models/attributes", "models/directions", "models/sr"):
+    for name in ("conf", "facepipe", "models/attributes", "models/directions", "models/sr", "models/expressions"):
         shutil.copytree(REPO / name, repo / name, ignore=shutil.ignore_patterns("__pycache__"))
     for name in ("dvc.yaml", "params.yaml", ".dvcignore"):
         shutil.copy(REPO / name, repo / name)

@@ -1,7 +1,8 @@
 """The mesh repositioner: landmark once, then per shot move the eyes, deform the mesh, rotate, warp.
 
 Order per shot, each step a plain function: gaze (`gaze.shift_gaze`, on the source texture, so the
-eyes turn with the head) -> expression offsets (`expressions`, in the head's frame) -> rotation to the
+eyes turn with the head) -> learned expression shading (`shading`, creases and folds on the source
+texture) -> expression offsets (`expressions`, in the head's frame) -> rotation to the
 requested absolute pose (`mesh_warp.pose_change`) -> triangle warp over the background plate ->
 an opened mouth's interior painted in.
 
@@ -15,7 +16,7 @@ Without it, yaw read back at 0.77x and, on generated faces, pitch at 0.78x with 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Optional
 
 import numpy as np
@@ -28,6 +29,7 @@ from facepipe.reposition.expressions import (INNER_LIPS, ExpressionField, expres
 from facepipe.reposition.gaze import shift_gaze
 from facepipe.reposition.mesh_warp import HeadModel, background_plate, head_model, pose_change, project, render
 from facepipe.reposition.plan import Shot
+from facepipe.reposition.shading import ShadingModel, shade
 
 __all__ = ["PreparedFace", "Calibration", "MeshRepositioner", "build"]
 
@@ -128,6 +130,7 @@ class PreparedFace:
     frame: np.ndarray  # face axes [3, 3] in the camera frame
     expressions: dict[str, ExpressionField]
     neutral: np.ndarray  # [K, 3] offsets to a neutral mouth, under every expression (zeros if off)
+    shading: dict[str, np.ndarray] = field(default_factory=dict)  # expression -> luminance residual [H, W] on `image`
     calibration: Optional[Calibration] = None  # set by MeshRepositioner.prepare; None only while probing
 
 
@@ -138,9 +141,11 @@ class MeshRepositioner:
     expressions = EXPRESSION_NAMES
 
     def __init__(self, landmarker: landmarks.FaceLandmarker, yaw_gain: float, neutralize: bool = True,
-                 calibrate: bool = True, segmenter: Optional[segmentation.PersonSegmenter] = None):
+                 calibrate: bool = True, segmenter: Optional[segmentation.PersonSegmenter] = None,
+                 shading: Optional[ShadingModel] = None, shading_gain: float = 3.5):
         self.landmarker = landmarker
         self.segmenter = segmenter
+        self.shading, self.shading_gain = shading, shading_gain
         self.yaw_gain = yaw_gain  # the fallback when calibration is off or its probes are unreadable
         self.neutralize = neutralize
         self.calibrate = calibrate
@@ -155,8 +160,19 @@ class MeshRepositioner:
         person = self.segmenter(image) if self.segmenter is not None else None
         prepared = PreparedFace(image=image, person=person, face=face, model=model,
                                 plate=background_plate(image, model),
-                                frame=frame, expressions=expression_fields(model.points[:468], frame), neutral=neutral)
+                                frame=frame, expressions=expression_fields(model.points[:468], frame), neutral=neutral,
+                                shading=self._shading(image, face.points))
         return replace(prepared, calibration=self._calibration(prepared))
+
+    def _shading(self, image: np.ndarray, points: np.ndarray) -> dict[str, np.ndarray]:
+        """Each expression's luminance residual at intensity 1 on `image` (`shading.ShadingModel.residuals`);
+        the source's own smile shading comes out under other expressions when `neutralize` is on."""
+        if self.shading is None:
+            return {}
+        unsmile = 0.0
+        if self.neutralize and "happy" in self.shading.maps:
+            unsmile = max(self.shading.strength(image, points, "happy"), 0.0)
+        return self.shading.residuals(points, image.shape[:2], EXPRESSION_NAMES, self.shading_gain, unsmile)
 
     def _calibration(self, prepared: PreparedFace) -> Calibration:
         src = angles(prepared.frame)
@@ -190,6 +206,8 @@ class MeshRepositioner:
     def render(self, prepared: PreparedFace, shot: Shot) -> np.ndarray:
         p = prepared
         texture = shift_gaze(p.image, p.face.points, p.face.iris, shot.gaze_yaw, shot.gaze_pitch)
+        if shot.expression in p.shading:  # creases first, so the mesh carries them with the skin
+            texture = shade(texture, p.shading[shot.expression], shot.intensity)
         commanded = p.calibration.command(Pose(shot.yaw, shot.pitch, shot.roll))
         return self._draw(p, commanded, p.expressions.get(shot.expression), shot.intensity, texture)
 
@@ -211,4 +229,6 @@ class MeshRepositioner:
 def build(cfg: RepositionConf, models: Any, job: Any = None) -> MeshRepositioner:
     """Factory named by `conf/reposition/mesh.yaml`."""
     segmenter = segmentation.build(models) if cfg.segment else None
-    return MeshRepositioner(landmarks.build(models), cfg.yaw_gain, cfg.neutralize, cfg.calibrate, segmenter)
+    shading = ShadingModel.load(cfg.shading) if cfg.shading else None
+    return MeshRepositioner(landmarks.build(models), cfg.yaw_gain, cfg.neutralize, cfg.calibrate, segmenter,
+                            shading, cfg.shading_gain)

@@ -41,7 +41,8 @@ def _read(tar_path: Path, cut, shape, limit: int | None) -> tuple[np.ndarray, li
     return np.stack(images), names
 
 
-def load_hr_faces(data_dir: str | Path, limit: int | None = None) -> dict[str, tuple[np.ndarray, list[str]]]:
-    """`{set name: (images [N, H, W, 3] uint8, file names)}` for UTKFace and CelebA, sorted by name."""
+def load_hr_faces(data_dir: str | Path, limit: int | None = None, sets: tuple[str, ...] = tuple(FILES)
+                  ) -> dict[str, tuple[np.ndarray, list[str]]]:
+    """`{set name: (images [N, H, W, 3] uint8, file names)}` for `sets` (UTKFace and CelebA), sorted by name."""
     root = Path(data_dir)
-    return {name: _read(root / f, _CUT[name], _SHAPE[name], limit) for name, f in FILES.items()}
+    return {name: _read(root / FILES[name], _CUT[name], _SHAPE[name], limit) for name in sets}

@@ -1,0 +1,85 @@
+"""Stage `learn_shading`: the expression shading model, learned from CelebA faces that fer labels.
+
+Reads CelebA's first `shading.images` faces (../shared/data, research-only, never committed), upsampled
+`shading.upsample` times, landmarks them (a face the landmarker cannot read is skipped), scores fer's
+seven emotions on each and learns one luminance residual per emotion (`reposition.shading.learn`).
+Writes `shading.file` and its card `<file>.json` (data sha256, faces used, effective faces per
+emotion) and logs both, with a picture of the maps, to MLflow.
+
+fer labels these faces and fer also scores our expressions, so the benchmarks never use them: the fer
+tuning set starts at CelebA image 5001 (`benchmarks/expression_tuning.py`), and the reported figures
+are on the two package photos.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from facepipe.config import ShadingConf
+from facepipe.evaluate import emotion
+from facepipe.evaluate.emotion import EMOTIONS
+from facepipe.io import sha256_file, write_json
+from facepipe.reposition import landmarks
+from facepipe.reposition.landmarks import NoFaceError
+from facepipe.reposition.shading import ShadingModel, learn
+from facepipe.upscale.sr.data import FILES, load_hr_faces
+
+__all__ = ["run", "label_faces", "preview"]
+
+
+def label_faces(images: np.ndarray, upsample: int, landmarker, fer) -> tuple[list[int], np.ndarray, np.ndarray]:
+    """(indices of the faces landmarked, their meshes `[N, 468, 3]` at the upsampled size, fer's
+    probabilities `[N, 7]` in `EMOTIONS` order)."""
+    kept, meshes, probs = [], [], []
+    for i, image in enumerate(images):
+        big = _upsampled(image, upsample)
+        try:
+            points = landmarker.mesh(big)[0]
+        except NoFaceError:
+            continue
+        scores = fer(big, points)
+        kept.append(i)
+        meshes.append(points)
+        probs.append([scores[e] for e in EMOTIONS])
+    return kept, np.array(meshes, np.float32), np.array(probs, np.float32)
+
+
+def _upsampled(image: np.ndarray, factor: int) -> np.ndarray:
+    if factor == 1:
+        return image
+    return cv2.resize(image, (image.shape[1] * factor, image.shape[0] * factor), interpolation=cv2.INTER_CUBIC)
+
+
+def preview(model: ShadingModel, path: Path, contrast: float = 400.0) -> None:
+    """The maps side by side, mid grey = no change, lighter = lighter skin (x `contrast`)."""
+    tiles = [np.clip(128 + m * contrast, 0, 255).astype(np.uint8) for m in model.maps.values()]
+    cv2.imwrite(str(path), np.concatenate(tiles, axis=1))
+
+
+def run(cfg: ShadingConf, models, tracker) -> Path:
+    tar = Path(cfg.data_dir) / FILES["celeba"]
+    images, names = load_hr_faces(cfg.data_dir, cfg.images, sets=("celeba",))["celeba"]
+    kept, meshes, probs = label_faces(images, cfg.upsample, landmarks.build(models), emotion.build(models))
+    faces = ((_upsampled(images[i], cfg.upsample), meshes[k], probs[k]) for k, i in enumerate(kept))
+    model = learn(faces, meshes, cfg.side, cfg.highpass_sigma, cfg.min_faces)
+    out = Path(cfg.file)
+    model.save(out)
+    top = probs.argmax(1)
+    card = {"data": {"file": tar.name, "sha256": sha256_file(tar), "first_images": cfg.images,
+                     "images": len(images), "landmarked": len(kept), "first": names[0], "last": names[-1]},
+            "labels": "fer_emotion probabilities (soft, weight p^2 per emotion)",
+            "top_label_counts": {e: int((top == i).sum()) for i, e in enumerate(EMOTIONS)},
+            "effective_faces": {e: round(w, 1) for e, w in model.faces.items()},
+            "maps": list(model.maps), "no_map_below_effective_faces": cfg.min_faces,
+            "upsample": cfg.upsample, "side": cfg.side, "highpass_sigma": cfg.highpass_sigma}
+    card_path = out.with_suffix(".json")
+    write_json(card_path, card, overwrite=True)
+    picture = out.with_suffix(".png")
+    preview(model, picture)
+    tracker.log_metrics({f"shading.effective_faces.{e}": w for e, w in model.faces.items()})
+    for p in (out, card_path, picture):
+        tracker.log_artifact(p, "shading")
+    return out

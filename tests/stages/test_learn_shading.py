@@ -1,0 +1,31 @@
+"""Stage learn_shading end to end on crops of the package photos standing in for CelebA: the model,
+its card and picture are written, and the mesh repositioner loads what the stage wrote."""
+
+from __future__ import annotations
+
+import json
+
+from photos import astronaut, faces_tar
+
+from facepipe.config import RepositionConf, ShadingConf, TrackingConf
+from facepipe.reposition.mesh import build as build_mesh
+from facepipe.reposition.shading import ShadingModel
+from facepipe.stages import learn_shading
+from facepipe.tracking import Tracker
+
+
+def test_learn_shading_writes_model_card_and_picture(tmp_path, models):
+    faces_tar(tmp_path / "celeba-10k-89x109.tar", (89, 109), 6)
+    cfg = ShadingConf(data_dir=str(tmp_path), file=str(tmp_path / "out" / "shading.npz"), images=12, side=64,
+                      highpass_sigma=5.0, min_faces=0.5)
+    with Tracker(TrackingConf(enabled=False), "test") as t:
+        path = learn_shading.run(cfg, models, t)
+    card = json.loads((tmp_path / "out" / "shading.json").read_text())
+    assert card["data"]["images"] == 12 and 0 < card["data"]["landmarked"] <= 12
+    assert sum(card["top_label_counts"].values()) == card["data"]["landmarked"]
+    model = ShadingModel.load(path)
+    assert set(model.maps) == set(card["maps"]) and model.maps and model.neutral.shape == (64, 64)
+    assert all(card["effective_faces"][e] >= 0.5 for e in model.maps)
+    assert (tmp_path / "out" / "shading.png").stat().st_size > 0
+    rep = build_mesh(RepositionConf(shading=str(path), calibrate=False, segment=False), models)
+    assert rep.prepare(astronaut()).shading  # the repositioner reads what the stage wrote
