@@ -20,7 +20,8 @@ from scipy.spatial import Delaunay
 
 from facepipe.evaluate.pose import Pose, face_frame, from_camera, rotation_matrix, to_camera
 
-__all__ = ["HeadModel", "head_model", "background_plate", "project", "render", "rotate_head", "pose_change"]
+__all__ = ["HeadModel", "head_model", "background_plate", "project", "render", "rotate_head", "pose_change",
+           "triangle_maps"]
 
 MESH_POINTS = 468  # the first points of a HeadModel are the face mesh; the head proxy follows
 _SHIFT = 4  # fixed-point bits for cv2.fillConvexPoly: sub-pixel triangle edges
@@ -128,6 +129,23 @@ def pose_change(source: np.ndarray, target: Pose) -> np.ndarray:
     return rotation_matrix(target.yaw, target.pitch, target.roll) @ source.T
 
 
+def triangle_maps(labels: np.ndarray, src: np.ndarray, dst: np.ndarray, triangles: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """`cv2.remap` maps `[H, W]` float32: each pixel labelled with triangle t (`labels`, -1: none, which
+    takes triangle 0's map) is sent through t's affine map from its `dst` corners to its `src` corners.
+    All triangles' maps are solved at once; a degenerate triangle maps to the origin."""
+    h, w = labels.shape
+    d = np.concatenate([dst[triangles], np.ones((len(triangles), 3, 1))], axis=2)  # [T, 3, 3]
+    ok = np.abs(np.linalg.det(d)) > 1e-9
+    maps = np.zeros((len(triangles), 3, 2))
+    maps[ok] = np.linalg.solve(d[ok], src[triangles][ok])
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float64)
+    m = maps[np.where(labels >= 0, labels, 0)]  # [H, W, 3, 2]
+    map_x = (xs * m[..., 0, 0] + ys * m[..., 1, 0] + m[..., 2, 0]).astype(np.float32)
+    map_y = (xs * m[..., 0, 1] + ys * m[..., 1, 1] + m[..., 2, 1]).astype(np.float32)
+    return map_x, map_y
+
+
 def project(model: HeadModel, rotation: np.ndarray, offsets: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Padded-image 2D positions `[K, 2]` and depths `[K]` (camera Z) of the rotated head.
 
@@ -183,17 +201,7 @@ def render(image: np.ndarray, model: HeadModel, dst: np.ndarray, depth: np.ndarr
     for t in order:
         cv2.fillConvexPoly(labels, np.round(dst[tris[t]] * scale).astype(np.int32), int(t), cv2.LINE_8, _SHIFT)
     _fill_holes(labels, dst)
-    # per-triangle affine maps destination -> source, solved for all triangles at once
-    d = np.concatenate([dst[tris], np.ones((len(tris), 3, 1))], axis=2)  # [T, 3, 3]
-    s = src[tris]  # [T, 3, 2]
-    det_ok = np.abs(np.linalg.det(d)) > 1e-9
-    maps = np.zeros((len(tris), 3, 2))
-    maps[det_ok] = np.linalg.solve(d[det_ok], s[det_ok])
-    ys, xs = np.mgrid[0:h, 0:w].astype(np.float64)
-    lab = np.where(labels >= 0, labels, 0)
-    m = maps[lab]  # [H, W, 3, 2]
-    map_x = (xs * m[..., 0, 0] + ys * m[..., 1, 0] + m[..., 2, 0]).astype(np.float32)
-    map_y = (xs * m[..., 0, 1] + ys * m[..., 1, 1] + m[..., 2, 1]).astype(np.float32)
+    map_x, map_y = triangle_maps(labels, src, dst, tris)
     head = cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     # Outside the head the maps are triangle 0's, extrapolated far away; the feather below reaches one
     # pixel out, and blending that texture in drew a thin dark ring around every head.

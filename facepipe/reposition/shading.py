@@ -33,6 +33,7 @@ from facepipe.evaluate.emotion import EMOTIONS, EXPECTED_EMOTION
 from facepipe.evaluate.pose import face_frame, to_camera
 from facepipe.io import atomic_write, project_path
 from facepipe.reposition.expressions import INNER_LIPS
+from facepipe.reposition.mesh_warp import triangle_maps
 
 __all__ = ["ShadingModel", "learn", "canonical_shape", "warp_triangles", "shade", "SIDE", "HIGHPASS_SIGMA"]
 
@@ -128,20 +129,12 @@ def warp_triangles(image: np.ndarray, src: np.ndarray, dst: np.ndarray, triangle
                    shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     """Piecewise-affine warp: each triangle of `src` points (pixels in `image`) onto the same triangle at
     `dst` in an output of `shape`. Returns the output (zero outside every triangle) and its coverage mask."""
-    h, w = shape
-    labels = np.full((h, w), -1, np.int32)
+    labels = np.full(shape, -1, np.int32)
     for t, tri in enumerate(triangles):
         cv2.fillConvexPoly(labels, np.round(dst[tri] * 16).astype(np.int32), t, cv2.LINE_8, 4)
-    d = np.concatenate([dst[triangles], np.ones((len(triangles), 3, 1))], axis=2)
-    ok = np.abs(np.linalg.det(d)) > 1e-9
-    maps = np.zeros((len(triangles), 3, 2))
-    maps[ok] = np.linalg.solve(d[ok], src[triangles][ok])
-    covered = labels >= 0
-    ys, xs = np.mgrid[0:h, 0:w].astype(np.float64)
-    m = maps[np.where(covered, labels, 0)]
-    map_x = (xs * m[..., 0, 0] + ys * m[..., 1, 0] + m[..., 2, 0]).astype(np.float32)
-    map_y = (xs * m[..., 0, 1] + ys * m[..., 1, 1] + m[..., 2, 1]).astype(np.float32)
+    map_x, map_y = triangle_maps(labels, src, dst, triangles)
     out = cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    covered = labels >= 0
     return np.where(covered, out, 0).astype(image.dtype), covered
 
 
