@@ -288,16 +288,21 @@ class ShadingConf:
 
     data_dir: str = "../shared/data"  # see its README; never committed
     file: str = "models/expressions/shading.npz"  # written by the stage, committed, read by reposition.shading
-    images: int = 5000  # CelebA's first images (benchmarks/expression_tuning.py tunes on later ones)
-    upsample: int = 2  # the 88 x 108 CelebA faces are landmarked and warped at this scale
+    # face set (celeba, utkface) -> how many of its first images (None: all); CelebA from 5001 on is the
+    # fer tuning set. Adding all of UTKFace gave surprise a map but matched fer less often (README).
+    sets: dict[str, Optional[int]] = field(default_factory=lambda: {"celeba": 5000})
+    min_side: int = 176  # faces are upsampled (whole factors) until their shorter side is at least this
     side: int = 128  # canonical square, pixels
     highpass_sigma: float = 10.0  # canonical pixels: slower luminance changes (lighting) are not learned
     min_faces: float = 50.0  # an emotion with fewer effective faces (sum of fer's p^2) gets no map: noise
 
     def __post_init__(self) -> None:
-        _check(self.images >= 2, "shading.images", self.images, "an integer >= 2")
+        _check(bool(self.sets) and set(self.sets) <= {"celeba", "utkface"}, "shading.sets", dict(self.sets),
+               "a non-empty mapping from celeba and/or utkface to a number of images or null")
+        for name, limit in self.sets.items():
+            _check(limit is None or limit >= 1, f"shading.sets.{name}", limit, "an integer >= 1 or null (all)")
         _check(self.min_faces > 0, "shading.min_faces", self.min_faces, "a number > 0")
-        _check(self.upsample in (1, 2, 3, 4), "shading.upsample", self.upsample, "1, 2, 3 or 4")
+        _check(32 <= self.min_side <= 1024, "shading.min_side", self.min_side, "an integer in [32, 1024]")
         _check(32 <= self.side <= 512, "shading.side", self.side, "an integer in [32, 512]")
         _check(0 < self.highpass_sigma <= self.side / 2, "shading.highpass_sigma", self.highpass_sigma,
                f"a number in (0, {self.side / 2}]")

@@ -1,14 +1,15 @@
 """Stage `learn_shading`: the expression shading model, learned from CelebA faces that fer labels.
 
-Reads CelebA's first `shading.images` faces (../shared/data, research-only, never committed), upsampled
-`shading.upsample` times, landmarks them (a face the landmarker cannot read is skipped), scores fer's
-seven emotions on each and learns one luminance residual per emotion (`reposition.shading.learn`).
+Reads the face sets in `shading.sets` (../shared/data, research-only, never committed: CelebA's first
+5,000 faces by default; UTKFace can be added), each upsampled until its shorter side is at least
+`shading.min_side`, landmarks them (a face the landmarker cannot read is skipped), scores fer's seven
+emotions on each and learns one luminance residual per emotion (`reposition.shading.learn`).
 Writes `shading.file` and its card `<file>.json` (data sha256, faces used, effective faces per
 emotion) and logs both, with a picture of the maps, to MLflow.
 
 fer labels these faces and fer also scores our expressions, so the benchmarks never use them: the fer
-tuning set starts at CelebA image 5001 (`benchmarks/expression_tuning.py`), and the reported figures
-are on the two package photos.
+tuning set starts at CelebA image 5001 (`benchmarks/expression_tuning.py`; keep `sets.celeba` at or
+below 5000), and the reported figures are on the two package photos.
 """
 
 from __future__ import annotations
@@ -30,12 +31,12 @@ from facepipe.upscale.sr.data import FILES, load_hr_faces
 __all__ = ["run", "label_faces", "preview"]
 
 
-def label_faces(images: np.ndarray, upsample: int, landmarker, fer) -> tuple[list[int], np.ndarray, np.ndarray]:
-    """(indices of the faces landmarked, their meshes `[N, 468, 3]` at the upsampled size, fer's
-    probabilities `[N, 7]` in `EMOTIONS` order)."""
+def label_faces(images: np.ndarray, min_side: int, landmarker, fer) -> tuple[list[int], np.ndarray, np.ndarray]:
+    """(indices of the faces landmarked, their meshes `[N, 468, 3]` at the working size (`_working`),
+    fer's probabilities `[N, 7]` in `EMOTIONS` order)."""
     kept, meshes, probs = [], [], []
     for i, image in enumerate(images):
-        big = _upsampled(image, upsample)
+        big = _working(image, min_side)
         try:
             points = landmarker.mesh(big)[0]
         except NoFaceError:
@@ -44,11 +45,13 @@ def label_faces(images: np.ndarray, upsample: int, landmarker, fer) -> tuple[lis
         kept.append(i)
         meshes.append(points)
         probs.append([scores[e] for e in EMOTIONS])
-    return kept, np.array(meshes, np.float32), np.array(probs, np.float32)
+    return kept, np.array(meshes, np.float32).reshape(-1, 468, 3), np.array(probs, np.float32).reshape(-1, len(EMOTIONS))
 
 
-def _upsampled(image: np.ndarray, factor: int) -> np.ndarray:
-    if factor == 1:
+def _working(image: np.ndarray, min_side: int) -> np.ndarray:
+    """`image` upsampled by the smallest whole factor that brings its shorter side to `min_side`."""
+    factor = int(np.ceil(min_side / min(image.shape[:2])))
+    if factor <= 1:
         return image
     return cv2.resize(image, (image.shape[1] * factor, image.shape[0] * factor), interpolation=cv2.INTER_CUBIC)
 
@@ -60,21 +63,28 @@ def preview(model: ShadingModel, path: Path, contrast: float = 400.0) -> None:
 
 
 def run(cfg: ShadingConf, models, tracker) -> Path:
-    tar = Path(cfg.data_dir) / FILES["celeba"]
-    images, names = load_hr_faces(cfg.data_dir, cfg.images, sets=("celeba",))["celeba"]
-    kept, meshes, probs = label_faces(images, cfg.upsample, landmarks.build(models), emotion.build(models))
-    faces = ((_upsampled(images[i], cfg.upsample), meshes[k], probs[k]) for k, i in enumerate(kept))
-    model = learn(faces, meshes, cfg.side, cfg.highpass_sigma, cfg.min_faces)
+    landmarker, fer = landmarks.build(models), emotion.build(models)
+    sets, data = {}, {}
+    for name, limit in cfg.sets.items():
+        images, names = load_hr_faces(cfg.data_dir, limit, sets=(name,))[name]
+        kept, meshes, probs = label_faces(images, cfg.min_side, landmarker, fer)
+        sets[name] = (images, kept, meshes, probs)
+        tar = Path(cfg.data_dir) / FILES[name]
+        data[name] = {"file": tar.name, "sha256": sha256_file(tar), "limit": limit, "images": len(images),
+                      "landmarked": len(kept), "first": names[0], "last": names[-1]}
+    faces = ((_working(images[i], cfg.min_side), meshes[k], probs[k])
+             for images, kept, meshes, probs in sets.values() for k, i in enumerate(kept))
+    all_meshes = np.concatenate([s[2] for s in sets.values()])
+    all_probs = np.concatenate([s[3] for s in sets.values()])
+    model = learn(faces, all_meshes, cfg.side, cfg.highpass_sigma, cfg.min_faces)
     out = Path(cfg.file)
     model.save(out)
-    top = probs.argmax(1)
-    card = {"data": {"file": tar.name, "sha256": sha256_file(tar), "first_images": cfg.images,
-                     "images": len(images), "landmarked": len(kept), "first": names[0], "last": names[-1]},
-            "labels": "fer_emotion probabilities (soft, weight p^2 per emotion)",
+    top = all_probs.argmax(1)
+    card = {"data": data, "labels": "fer_emotion probabilities (soft, weight p^2 per emotion)",
             "top_label_counts": {e: int((top == i).sum()) for i, e in enumerate(EMOTIONS)},
             "effective_faces": {e: round(w, 1) for e, w in model.faces.items()},
             "maps": list(model.maps), "no_map_below_effective_faces": cfg.min_faces,
-            "upsample": cfg.upsample, "side": cfg.side, "highpass_sigma": cfg.highpass_sigma}
+            "min_side": cfg.min_side, "side": cfg.side, "highpass_sigma": cfg.highpass_sigma}
     card_path = out.with_suffix(".json")
     write_json(card_path, card, overwrite=True)
     picture = out.with_suffix(".png")

@@ -16,13 +16,16 @@ from facepipe.tracking import Tracker
 
 def test_learn_shading_writes_model_card_and_picture(tmp_path, models):
     faces_tar(tmp_path / "celeba-10k-89x109.tar", (89, 109), 6)
-    cfg = ShadingConf(data_dir=str(tmp_path), file=str(tmp_path / "out" / "shading.npz"), images=12, side=64,
-                      highpass_sigma=5.0, min_faces=0.5)
+    faces_tar(tmp_path / "utkface-200px.tar", (200, 200), 2)
+    cfg = ShadingConf(data_dir=str(tmp_path), file=str(tmp_path / "out" / "shading.npz"),
+                      sets={"celeba": 10, "utkface": None}, side=64, highpass_sigma=5.0, min_faces=0.5)
     with Tracker(TrackingConf(enabled=False), "test") as t:
         path = learn_shading.run(cfg, models, t)
     card = json.loads((tmp_path / "out" / "shading.json").read_text())
-    assert card["data"]["images"] == 12 and 0 < card["data"]["landmarked"] <= 12
-    assert sum(card["top_label_counts"].values()) == card["data"]["landmarked"]
+    assert card["data"]["celeba"]["images"] == 10 and card["data"]["utkface"]["images"] == 4
+    assert 0 < card["data"]["celeba"]["landmarked"] <= 10 and 0 < card["data"]["utkface"]["landmarked"] <= 4
+    landmarked = card["data"]["celeba"]["landmarked"] + card["data"]["utkface"]["landmarked"]
+    assert sum(card["top_label_counts"].values()) == landmarked
     model = ShadingModel.load(path)
     assert set(model.maps) == set(card["maps"]) and model.maps and model.neutral.shape == (64, 64)
     assert all(card["effective_faces"][e] >= 0.5 for e in model.maps)
