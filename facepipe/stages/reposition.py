@@ -56,9 +56,15 @@ class RepositionResult:
 
 
 def _settings(cfg: FacepipeConfig) -> dict:
+    """What owns a dataset folder: a rerun with other settings is a conflict, not a silent mix. The
+    shading model counts by content, so a retrained `shading.npz` at the same path is another setting."""
     tree = to_dict(cfg)
-    return {"seed": cfg.seed, "sweep": tree["sweep"], "expressions": tree["expressions"],
-            "reposition": {k: v for k, v in tree["reposition"].items() if k != "image"}}
+    settings = {"seed": cfg.seed, "sweep": tree["sweep"], "expressions": tree["expressions"],
+                "reposition": {k: v for k, v in tree["reposition"].items() if k != "image"}}
+    if cfg.reposition.name == "mesh" and cfg.reposition.shading:
+        shading = io.project_path(cfg.reposition.shading)
+        settings["shading_sha256"] = io.sha256_file(shading) if shading.is_file() else None
+    return settings
 
 
 def run(cfg: FacepipeConfig, source: np.ndarray, person_dir: Path, models: ModelStore,

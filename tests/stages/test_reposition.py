@@ -69,6 +69,21 @@ def test_other_sweep_settings_conflict_unless_overwrite(make_cfg):
     assert len(_labels(again.dataset.labels)) == 2
 
 
+def test_a_retrained_shading_model_at_the_same_path_is_other_settings(make_cfg, tmp_path):
+    from dataclasses import replace
+
+    from facepipe.config import RepositionConf
+    from facepipe.reposition.shading import ShadingModel
+
+    path = tmp_path / "shading.npz"
+    model = ShadingModel.load(RepositionConf().shading)
+    model.save(path)
+    run_job(make_cfg("seed=5", f"reposition.shading={path}"))
+    replace(model, maps={k: v * 0.5 for k, v in model.maps.items()}).save(path)
+    with pytest.raises(OutputConflict, match="other dataset settings"):
+        run_job(make_cfg("seed=5", f"reposition.shading={path}"))
+
+
 def test_photo_is_repositioned_in_its_own_folder(make_cfg, tmp_path):
     photo = tmp_path / "astronaut.jpg"
     io.write_image(photo, astronaut(), "jpeg", quality=95)
