@@ -8,7 +8,8 @@ neutral-mouth targets) that are neutral (`Smiling` and `Mouth_Slightly_Open` bot
 `--smiling`, smiling ones instead), scaled x2, renders each expression at intensity 1 at yaw 0 and
 +-15, and counts fer's top labels. `reposition.shading_gain` (3.5) is the smallest gain here within
 0.005 of the best match rate among 1.5, 2.5, 3.5 and 5 (neutral 0.607/0.617/0.633/0.637, smiling
-0.65/0.66/0.677/0.677; 0.547 and 0.56 without shading). Needs `../shared/data` (research-only data; never committed).
+0.65/0.66/0.677/0.677; 0.547 and 0.56 without shading; measured before surprise's brows were
+lowered, which then gave 0.667 and 0.687 at 3.5). Needs `../shared/data` (research-only data; never committed).
 """
 
 from __future__ import annotations
