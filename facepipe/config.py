@@ -38,6 +38,7 @@ __all__ = [
 MAX_ANGLE_LIMIT = 90
 # Expressions the reposition stage knows how to make (facepipe/reposition/); `expressions.names` picks from these.
 EXPRESSION_NAMES = ("neutral", "smile", "laugh", "surprise", "sad", "angry", "blink", "wink")
+SHADING_FILE = "models/expressions/shading.npz"  # the committed expression shading model (stage learn_shading)
 IMAGE_FORMATS = ("png", "jpeg", "webp")
 
 
@@ -145,7 +146,7 @@ class RepositionConf:
     max_pose_steps: int = 8  # latent: bound on those steps per image
     # mesh: learned expression shading (creases, folds; `reposition/shading.py`), None = geometry only;
     # the luminance residual is applied x intensity x shading_gain
-    shading: Optional[str] = "models/expressions/shading.npz"
+    shading: Optional[str] = SHADING_FILE
     shading_gain: float = 3.5
 
     def __post_init__(self) -> None:
@@ -287,7 +288,7 @@ class ShadingConf:
     """Learning expression shading (the `learn_shading` stage) and where the model lives."""
 
     data_dir: str = "../shared/data"  # see its README; never committed
-    file: str = "models/expressions/shading.npz"  # written by the stage, committed, read by reposition.shading
+    file: str = SHADING_FILE  # written by the stage, committed, read by reposition.shading
     # face set (celeba, utkface) -> how many of its first images (None: all); CelebA from 5001 on is the
     # fer tuning set. Adding all of UTKFace gave surprise a map but matched fer less often (README).
     sets: dict[str, Optional[int]] = field(default_factory=lambda: {"celeba": 5000})

@@ -21,8 +21,8 @@ from scipy.interpolate import RBFInterpolator
 
 from facepipe.config import EXPRESSION_NAMES
 
-__all__ = ["ExpressionField", "expression_fields", "neutralizing_offsets", "paint_mouth", "polygon_alpha", "INNER_LIPS",
-           "EYE_LIDS"]
+__all__ = ["ExpressionField", "expression_fields", "face_plane", "neutralizing_offsets", "paint_mouth", "polygon_alpha",
+           "INNER_LIPS", "EYE_LIDS"]
 
 # Landmark groups as (subject's right side, its mirror on the subject's left, midline points).
 MOUTH_CORNER = ((61,), (291,), ())
@@ -129,7 +129,7 @@ def _spread(moves: dict[int, np.ndarray], local: np.ndarray, free_jaw: bool) -> 
     return offsets
 
 
-def _face_plane(points_cam: np.ndarray, axes: np.ndarray) -> tuple[float, np.ndarray]:
+def face_plane(points_cam: np.ndarray, axes: np.ndarray) -> tuple[float, np.ndarray]:
     """Face width and face-plane coordinates `[468, 2]` in face widths."""
     width = float(np.linalg.norm(points_cam[454] - points_cam[234]))
     return width, (points_cam - points_cam.mean(0)) @ axes[:, :2] / width
@@ -143,7 +143,7 @@ def expression_fields(points_cam: np.ndarray, axes: np.ndarray, names: tuple[str
         points_cam: `[468, 3]` mesh in the camera frame (as the head model holds it).
         axes: the face frame `[3, 3]` (columns across, up, forward; `evaluate.pose.face_frame`).
     """
-    width, local = _face_plane(points_cam, axes)
+    width, local = face_plane(points_cam, axes)
     fields = {}
     for name in names:
         moves = _controls(name, points_cam, axes, width)
@@ -165,7 +165,7 @@ def neutralizing_offsets(points_cam: np.ndarray, axes: np.ndarray) -> np.ndarray
     corner lift 0.011, mouth width 0.352 face widths; a face is moved only past the 90th percentile
     (gap 0.023, lift 0.022, width 0.383), so neutral faces keep their own mouth.
     """
-    width, local = _face_plane(points_cam, axes)
+    width, local = face_plane(points_cam, axes)
     frontal = (points_cam @ axes) / width  # (across, up, forward) in face widths
     up = axes[:, 1] * width
     moves: dict[int, np.ndarray] = {}

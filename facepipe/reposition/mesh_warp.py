@@ -21,7 +21,7 @@ from scipy.spatial import Delaunay
 from facepipe.evaluate.pose import Pose, face_frame, from_camera, rotation_matrix, to_camera
 
 __all__ = ["HeadModel", "head_model", "background_plate", "project", "render", "rotate_head", "pose_change",
-           "triangle_maps"]
+           "triangle_labels", "triangle_maps"]
 
 MESH_POINTS = 468  # the first points of a HeadModel are the face mesh; the head proxy follows
 _SHIFT = 4  # fixed-point bits for cv2.fillConvexPoly: sub-pixel triangle edges
@@ -129,6 +129,16 @@ def pose_change(source: np.ndarray, target: Pose) -> np.ndarray:
     return rotation_matrix(target.yaw, target.pitch, target.roll) @ source.T
 
 
+def triangle_labels(shape: tuple[int, int], dst: np.ndarray, triangles: np.ndarray, order) -> np.ndarray:
+    """`[H, W]` int32 map of which triangle covers each pixel (-1: none), `triangles` at `dst` drawn
+    with sub-pixel edges in `order` (later ones on top)."""
+    labels = np.full(shape, -1, np.int32)
+    scale = 1 << _SHIFT
+    for t in order:
+        cv2.fillConvexPoly(labels, np.round(dst[triangles[t]] * scale).astype(np.int32), int(t), cv2.LINE_8, _SHIFT)
+    return labels
+
+
 def triangle_maps(labels: np.ndarray, src: np.ndarray, dst: np.ndarray, triangles: np.ndarray
                   ) -> tuple[np.ndarray, np.ndarray]:
     """`cv2.remap` maps `[H, W]` float32: each pixel labelled with triangle t (`labels`, -1: none, which
@@ -196,10 +206,7 @@ def render(image: np.ndarray, model: HeadModel, dst: np.ndarray, depth: np.ndarr
     by_depth = np.argsort(depth[tris].mean(1), kind="stable")
     order = ([t for t in by_depth if proxy[t] and facing[t]] + [t for t in by_depth if not proxy[t] and not facing[t]]
              + [t for t in by_depth if not proxy[t] and facing[t]])
-    labels = np.full((h, w), -1, np.int32)
-    scale = 1 << _SHIFT
-    for t in order:
-        cv2.fillConvexPoly(labels, np.round(dst[tris[t]] * scale).astype(np.int32), int(t), cv2.LINE_8, _SHIFT)
+    labels = triangle_labels((h, w), dst, tris, order)
     _fill_holes(labels, dst)
     map_x, map_y = triangle_maps(labels, src, dst, tris)
     head = cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)

@@ -32,8 +32,8 @@ from facepipe.errors import ConfigError
 from facepipe.evaluate.emotion import EMOTIONS, EXPECTED_EMOTION
 from facepipe.evaluate.pose import face_frame, to_camera
 from facepipe.io import atomic_write, project_path
-from facepipe.reposition.expressions import INNER_LIPS
-from facepipe.reposition.mesh_warp import triangle_maps
+from facepipe.reposition.expressions import INNER_LIPS, face_plane
+from facepipe.reposition.mesh_warp import triangle_labels, triangle_maps
 
 __all__ = ["ShadingModel", "learn", "canonical_shape", "warp_triangles", "shade", "SIDE", "HIGHPASS_SIGMA"]
 
@@ -129,9 +129,7 @@ def warp_triangles(image: np.ndarray, src: np.ndarray, dst: np.ndarray, triangle
                    shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     """Piecewise-affine warp: each triangle of `src` points (pixels in `image`) onto the same triangle at
     `dst` in an output of `shape`. Returns the output (zero outside every triangle) and its coverage mask."""
-    labels = np.full(shape, -1, np.int32)
-    for t, tri in enumerate(triangles):
-        cv2.fillConvexPoly(labels, np.round(dst[tri] * 16).astype(np.int32), t, cv2.LINE_8, 4)
+    labels = triangle_labels(shape, dst, triangles, range(len(triangles)))
     map_x, map_y = triangle_maps(labels, src, dst, triangles)
     out = cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     covered = labels >= 0
@@ -140,9 +138,7 @@ def warp_triangles(image: np.ndarray, src: np.ndarray, dst: np.ndarray, triangle
 
 def _frontal(points: np.ndarray) -> np.ndarray:
     """`[468, 2]` (across, up) of a mesh (image space, `[468, 3]`) in face widths, centroid at 0."""
-    cam = to_camera(np.asarray(points, np.float64))
-    local = (cam - cam.mean(0)) @ face_frame(points)
-    return local[:, :2] / np.linalg.norm(cam[454] - cam[234])
+    return face_plane(to_camera(np.asarray(points, np.float64)), face_frame(points))[1]
 
 
 def canonical_shape(meshes: np.ndarray, side: int = SIDE) -> tuple[np.ndarray, np.ndarray]:
