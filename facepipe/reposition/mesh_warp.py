@@ -1,13 +1,13 @@
 """Rotate a face in an image: a 3D landmark mesh plus a head proxy, warped triangle by triangle.
 
 The 468-point mesh is extended with points on an ellipsoid fitted around it (forehead, hair, ears,
-jaw sides: what the mesh does not cover). The head rotates about a pivot inside it, is projected
-orthographically, triangulated in the source image (Delaunay) and rendered back to front: a label
-map of destination triangles (painter's order by depth), then one `cv2.remap` through each
-triangle's inverse affine map. Adjacent triangles share vertices, so the map is continuous; regions
-the source never saw take the stretched texture of their neighbours. The head layer is composited
-over a background plate (the source with the head inpainted), so what a turning head uncovers is
-background, never a hole.
+jaw sides: what the mesh does not cover). It is triangulated once (Delaunay, on the head unwrapped
+about the proxy's centre), rotated about a pivot inside it, projected orthographically and rendered
+back to front: a label map of destination triangles (painter's order by depth), then one
+`cv2.remap` through each triangle's inverse affine map. Adjacent triangles share vertices, so the
+map is continuous; regions the source never saw take the stretched texture of their neighbours.
+The head layer is composited over a background plate (the source with the head inpainted), so
+what a turning head uncovers is background, never a hole.
 """
 
 from __future__ import annotations
@@ -34,15 +34,19 @@ class HeadModel:
     Attributes:
         points: `[K, 3]` float64 camera-frame points: the 468 mesh vertices, then the head proxy.
         pivot: `[3]` rotation centre (inside the head, behind the face).
-        triangles: `[T, 3]` vertex indices, triangulated in the source image.
+        triangles: `[T, 3]` vertex indices, triangulated on `unwrapped`.
         pad: pixels of margin rendered around the image, so a head filling a tight crop keeps the
             room its proxy and background ring need (coordinates above include it).
+        unwrapped: `[K, 2]` the points unwrapped about the proxy's centre (`unwrap`), where
+            `triangles` were made: a triangle faces the camera when its projected winding matches
+            its winding here. None: the source image's own layout is the reference.
     """
 
     points: np.ndarray
     pivot: np.ndarray
     triangles: np.ndarray
     pad: int = 0
+    unwrapped: np.ndarray | None = None
 
 
 def _ellipsoid_points(centre: np.ndarray, axes: np.ndarray, radii: np.ndarray, n_lat: int = 9,
@@ -55,6 +59,32 @@ def _ellipsoid_points(centre: np.ndarray, axes: np.ndarray, radii: np.ndarray, n
             local = np.array([np.sin(a) * np.cos(b), np.sin(a) * np.sin(b), np.cos(a)]) * radii
             pts.append(centre + axes @ local)
     return np.array(pts)
+
+
+def unwrap(points: np.ndarray, centre: np.ndarray, axes: np.ndarray, radii: np.ndarray) -> np.ndarray:
+    """`[K, 2]` azimuthal-equidistant map of camera-frame `points` seen from `centre`: each point's
+    angle from the face's forward axis, in the direction it lies from that axis (x right, y down,
+    like the image), after scaling the head frame by `radii` (the proxy ellipsoid becomes a sphere).
+
+    The source image squeezes the sides of the head into a few pixels, so a Delaunay triangulation
+    made there joins the cheek's edge to points far behind it in long slivers; turned, they folded
+    into a sawtooth along the near cheek. Unwrapped, the sides are as wide as the front."""
+    local = (points - centre) @ axes / radii
+    n = local / np.linalg.norm(local, axis=1, keepdims=True)
+    theta = np.arccos(np.clip(n[:, 2], -1.0, 1.0))
+    phi = np.arctan2(n[:, 1], n[:, 0])
+    return np.column_stack([theta * np.cos(phi), -theta * np.sin(phi)])
+
+
+def _behind_rim(proxy: np.ndarray, mesh: np.ndarray) -> np.ndarray:
+    """`proxy` `[P, 3]` with each point's depth (camera z) no nearer than the mesh's outline point
+    closest to it in the image plane. Where the ellipsoid passed in front of the cheek's edge, the
+    triangles between them stood up as walls that folded over the face when it turned."""
+    rim = mesh[cv2.convexHull(mesh[:, :2].astype(np.float32), returnPoints=False)[:, 0]]
+    nearest = np.linalg.norm(proxy[:, None, :2] - rim[None, :, :2], axis=2).argmin(1)
+    out = proxy.copy()
+    out[:, 2] = np.minimum(proxy[:, 2], rim[nearest, 2])
+    return out
 
 
 def head_model(points: np.ndarray, image_shape: tuple[int, int], depth_gain: float = 1.0) -> HeadModel:
@@ -82,10 +112,10 @@ def head_model(points: np.ndarray, image_shape: tuple[int, int], depth_gain: flo
     hull = cv2.convexHull(cam[:, :2].astype(np.float32))
     outside = np.array([cv2.pointPolygonTest(hull, (float(x), float(y)), True) < -0.02 * width
                         for x, y in proxy[:, :2]])
-    proxy = proxy[outside]
+    proxy = _behind_rim(proxy[outside], cam)
     moving = np.concatenate([cam, proxy])
-    triangles = Delaunay(from_camera(moving)[:, :2]).simplices
-    return HeadModel(points=moving, pivot=centre, triangles=triangles, pad=pad)
+    unwrapped = unwrap(moving, centre, axes, radii)
+    return HeadModel(points=moving, pivot=centre, triangles=Delaunay(unwrapped).simplices, pad=pad, unwrapped=unwrapped)
 
 
 def _fill_holes(labels: np.ndarray, dst: np.ndarray) -> None:
@@ -201,7 +231,7 @@ def render(image: np.ndarray, model: HeadModel, dst: np.ndarray, depth: np.ndarr
         a, b, c = p[tris[:, 0]], p[tris[:, 1]], p[tris[:, 2]]
         return np.sign((b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0]))
 
-    facing = winding(src) == winding(dst)
+    facing = winding(src if model.unwrapped is None else model.unwrapped) == winding(dst)
     proxy = (tris >= MESH_POINTS).any(axis=1)
     by_depth = np.argsort(depth[tris].mean(1), kind="stable")
     order = ([t for t in by_depth if proxy[t] and facing[t]] + [t for t in by_depth if not proxy[t] and not facing[t]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 from photos import PHOTOS
@@ -9,7 +10,7 @@ from photos import PHOTOS
 from facepipe.config import RepositionConf
 from facepipe.evaluate.pose import Pose, face_frame, head_pose
 from facepipe.reposition.mesh import build
-from facepipe.reposition.mesh_warp import head_model, pose_change, rotate_head
+from facepipe.reposition.mesh_warp import MESH_POINTS, _behind_rim, head_model, pose_change, rotate_head, unwrap
 from facepipe.reposition.plan import Shot
 
 
@@ -58,3 +59,31 @@ def test_calibration_inverts_a_known_response_inside_and_beyond_the_probes(targe
     assert calibration.plausible()
     command = calibration.command(Pose(*target, 0.0))
     assert response(command.yaw, command.pitch) == pytest.approx(np.array(target), abs=0.05)
+
+
+def test_unwrap_keeps_directions_and_measures_the_angle_from_the_face_axis():
+    axes, radii, centre = np.eye(3), np.array([2.0, 3.0, 2.0]), np.zeros(3)
+    points = np.array([[0, 0, 5.0], [2, 0, 0], [0, 3, 0], [-2, 0, -2]])  # front, right, up, behind-left
+    uv = unwrap(points, centre, axes, radii)
+    np.testing.assert_allclose(uv[0], [0, 0], atol=1e-12)
+    np.testing.assert_allclose(uv[1], [np.pi / 2, 0], atol=1e-12)
+    np.testing.assert_allclose(uv[2], [0, -np.pi / 2], atol=1e-12)  # up in the head is up in the image (y down)
+    np.testing.assert_allclose(uv[3], [-3 * np.pi / 4, 0], atol=1e-12)  # behind the rim: beyond pi / 2
+
+
+def test_head_proxy_never_stands_in_front_of_the_face_outline(landmarker):
+    """The proxy's points are no nearer the camera than the mesh outline point closest to them: where
+    they were (the ellipsoid passing in front of the cheek), turned heads drew a sawtooth cheek."""
+    image = PHOTOS["grace_hopper"]()
+    model = head_model(landmarker(image).points, image.shape[:2])
+    mesh, proxy = model.points[:MESH_POINTS], model.points[MESH_POINTS:]
+    rim = mesh[cv2.convexHull(mesh[:, :2].astype(np.float32), returnPoints=False)[:, 0]]
+    nearest = np.linalg.norm(proxy[:, None, :2] - rim[None, :, :2], axis=2).argmin(1)
+    assert len(proxy) > 50 and np.all(proxy[:, 2] <= rim[nearest, 2] + 1e-9)
+
+
+def test_behind_rim_moves_only_points_in_front_of_their_nearest_outline_point():
+    square = np.array([[0, 0, 1.0], [10, 0, 5.0], [10, 10, 1.0], [0, 10, 1.0], [5, 5, 9.0]])  # z: towards the camera
+    proxy = np.array([[12, 0, 7.0], [12, 0, 2.0], [-3, 11, 0.5]])
+    out = _behind_rim(proxy, square)
+    np.testing.assert_allclose(out, [[12, 0, 5.0], [12, 0, 2.0], [-3, 11, 0.5]])
