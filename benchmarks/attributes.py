@@ -194,7 +194,7 @@ def main() -> int:
     parser.add_argument("--skip", default="")
     parser.add_argument("--walk", choices=("gradient", "linear"), default="gradient")
     parser.add_argument("--metric", choices=("image", "latent"), default=None, help="default: the params file's")
-    parser.add_argument("--attributes", default="", help="comma list: edit only these mission attributes "
+    parser.add_argument("--attributes", default="", help="comma list: edit only these mission attributes, in this order "
                         "(to split the editing section across processes)")
     parser.add_argument("--params", default="params.yaml", help="the classifiers and directions measured (a "
                         "`facepipe params` file; e.g. candidates before they are committed)")
@@ -218,7 +218,7 @@ def main() -> int:
         unknown = sorted(set(args.attributes.split(",")) - set(binary))
         if unknown:
             parser.error(f"--attributes {unknown} are not mission attributes; valid: {', '.join(binary)}")
-        binary = [n for n in binary if n in args.attributes.split(",")]
+        binary = list(dict.fromkeys(args.attributes.split(",")))  # in the order given
     # read before anything below rewrites `--out`
     earlier = json.loads(Path(args.out).read_text()) if args.resume and Path(args.out).is_file() else {}
     results: dict = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
