@@ -35,18 +35,18 @@ class HeadModel:
         points: `[K, 3]` float64 camera-frame points: the 468 mesh vertices, then the head proxy.
         pivot: `[3]` rotation centre (inside the head, behind the face).
         triangles: `[T, 3]` vertex indices, triangulated on `unwrapped`.
-        pad: pixels of margin rendered around the image, so a head filling a tight crop keeps the
-            room its proxy and background ring need (coordinates above include it).
         unwrapped: `[K, 2]` the points unwrapped about the proxy's centre (`unwrap`), where
             `triangles` were made: a triangle faces the camera when its projected winding matches
-            its winding here. None: the source image's own layout is the reference.
+            its winding here.
+        pad: pixels of margin rendered around the image, so a head filling a tight crop keeps the
+            room its proxy and background ring need (coordinates above include it).
     """
 
     points: np.ndarray
     pivot: np.ndarray
     triangles: np.ndarray
+    unwrapped: np.ndarray
     pad: int = 0
-    unwrapped: np.ndarray | None = None
 
 
 def _ellipsoid_points(centre: np.ndarray, axes: np.ndarray, radii: np.ndarray, n_lat: int = 9,
@@ -115,7 +115,7 @@ def head_model(points: np.ndarray, image_shape: tuple[int, int], depth_gain: flo
     proxy = _behind_rim(proxy[outside], cam)
     moving = np.concatenate([cam, proxy])
     unwrapped = unwrap(moving, centre, axes, radii)
-    return HeadModel(points=moving, pivot=centre, triangles=Delaunay(unwrapped).simplices, pad=pad, unwrapped=unwrapped)
+    return HeadModel(points=moving, pivot=centre, triangles=Delaunay(unwrapped).simplices, unwrapped=unwrapped, pad=pad)
 
 
 def _fill_holes(labels: np.ndarray, dst: np.ndarray) -> None:
@@ -231,7 +231,7 @@ def render(image: np.ndarray, model: HeadModel, dst: np.ndarray, depth: np.ndarr
         a, b, c = p[tris[:, 0]], p[tris[:, 1]], p[tris[:, 2]]
         return np.sign((b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0]))
 
-    facing = winding(src if model.unwrapped is None else model.unwrapped) == winding(dst)
+    facing = winding(model.unwrapped) == winding(dst)
     proxy = (tris >= MESH_POINTS).any(axis=1)
     by_depth = np.argsort(depth[tris].mean(1), kind="stable")
     order = ([t for t in by_depth if proxy[t] and facing[t]] + [t for t in by_depth if not proxy[t] and not facing[t]]
