@@ -76,11 +76,11 @@ def unwrap(points: np.ndarray, centre: np.ndarray, axes: np.ndarray, radii: np.n
     return np.column_stack([theta * np.cos(phi), -theta * np.sin(phi)])
 
 
-def _behind_rim(proxy: np.ndarray, mesh: np.ndarray) -> np.ndarray:
-    """`proxy` `[P, 3]` with each point's depth (camera z) no nearer than the mesh's outline point
-    closest to it in the image plane. Where the ellipsoid passed in front of the cheek's edge, the
-    triangles between them stood up as walls that folded over the face when it turned."""
-    rim = mesh[cv2.convexHull(mesh[:, :2].astype(np.float32), returnPoints=False)[:, 0]]
+def _behind_rim(proxy: np.ndarray, rim: np.ndarray) -> np.ndarray:
+    """`proxy` `[P, 3]` with each point's depth (camera z) no nearer than the outline point of the mesh
+    (`rim` `[R, 3]`, its convex hull's vertices) closest to it in the image plane. Where the ellipsoid
+    passed in front of the cheek's edge, the triangles between them stood up as walls that folded
+    over the face when it turned."""
     nearest = np.linalg.norm(proxy[:, None, :2] - rim[None, :, :2], axis=2).argmin(1)
     out = proxy.copy()
     out[:, 2] = np.minimum(proxy[:, 2], rim[nearest, 2])
@@ -109,10 +109,11 @@ def head_model(points: np.ndarray, image_shape: tuple[int, int], depth_gain: flo
     cam, centre, h, w = cam + shift, centre + shift, h + 2 * pad, w + 2 * pad
     proxy = _ellipsoid_points(centre, axes, radii)
     # keep proxy points that project outside the mesh (the mesh already covers the face itself)
-    hull = cv2.convexHull(cam[:, :2].astype(np.float32))
+    rim = cam[cv2.convexHull(cam[:, :2].astype(np.float32), returnPoints=False)[:, 0]]
+    hull = rim[:, :2].astype(np.float32)
     outside = np.array([cv2.pointPolygonTest(hull, (float(x), float(y)), True) < -0.02 * width
                         for x, y in proxy[:, :2]])
-    proxy = _behind_rim(proxy[outside], cam)
+    proxy = _behind_rim(proxy[outside], rim)
     moving = np.concatenate([cam, proxy])
     unwrapped = unwrap(moving, centre, axes, radii)
     return HeadModel(points=moving, pivot=centre, triangles=Delaunay(unwrapped).simplices, unwrapped=unwrapped, pad=pad)

@@ -83,7 +83,7 @@ def test_head_proxy_never_stands_in_front_of_the_face_outline(landmarker):
 
 
 def test_behind_rim_moves_only_points_in_front_of_their_nearest_outline_point():
-    square = np.array([[0, 0, 1.0], [10, 0, 5.0], [10, 10, 1.0], [0, 10, 1.0], [5, 5, 9.0]])  # z: towards the camera
+    square = np.array([[0, 0, 1.0], [10, 0, 5.0], [10, 10, 1.0], [0, 10, 1.0]])  # an outline; z: towards the camera
     proxy = np.array([[12, 0, 7.0], [12, 0, 2.0], [-3, 11, 0.5]])
     out = _behind_rim(proxy, square)
     np.testing.assert_allclose(out, [[12, 0, 5.0], [12, 0, 2.0], [-3, 11, 0.5]])
