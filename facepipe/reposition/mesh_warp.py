@@ -1,7 +1,8 @@
 """Rotate a face in an image: a 3D landmark mesh plus a head proxy, warped triangle by triangle.
 
 The 468-point mesh is extended with points on an ellipsoid fitted around it (forehead, hair, ears,
-jaw sides: what the mesh does not cover). It is triangulated once (Delaunay, on the head unwrapped
+jaw sides: what the mesh does not cover), including the back of the head above the jaw, which the
+source never saw and which shows as the head turns away. It is triangulated once (Delaunay, on the head unwrapped
 about the proxy's centre), rotated about a pivot inside it, projected orthographically and rendered
 back to front: a label map of destination triangles (painter's order by depth), then one
 `cv2.remap` through each triangle's inverse affine map. Adjacent triangles share vertices, so the
@@ -25,6 +26,9 @@ __all__ = ["HeadModel", "head_model", "background_plate", "project", "render", "
 
 MESH_POINTS = 468  # the first points of a HeadModel are the face mesh; the head proxy follows
 _SHIFT = 4  # fixed-point bits for cv2.fillConvexPoly: sub-pixel triangle edges
+BACK_LATITUDE_STEP = 55 / 8  # degrees between the back of the head's rings, as on the front proxy
+BACK_TEXTURE_OUT = 0.12  # the back's last ring takes its colour this much (of the radii) outside the rim
+BACK_LOWEST = -0.35  # back-of-head points lower than this (proxy radii, from its centre) are left out: the neck
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,8 @@ class HeadModel:
         unwrapped: `[K, 2]` the points unwrapped about the proxy's centre (`unwrap`), where
             `triangles` were made: a triangle faces the camera when its projected winding matches
             its winding here.
+        texture: `[K, 2]` where each point takes its colour from in the (padded) source image: its
+            projection, except for the back of the head, which the source never saw (`_back_of_head`).
         pad: pixels of margin rendered around the image, so a head filling a tight crop keeps the
             room its proxy and background ring need (coordinates above include it).
     """
@@ -46,14 +52,16 @@ class HeadModel:
     pivot: np.ndarray
     triangles: np.ndarray
     unwrapped: np.ndarray
+    texture: np.ndarray
     pad: int = 0
 
 
 def _ellipsoid_points(centre: np.ndarray, axes: np.ndarray, radii: np.ndarray, n_lat: int = 9,
-                      n_lon: int = 24) -> np.ndarray:
-    """Points on an ellipsoid's camera-facing half and rim (latitude measured from the face axis)."""
+                      n_lon: int = 24, lats: np.ndarray | None = None) -> np.ndarray:
+    """Points on an ellipsoid's camera-facing half and rim (latitude measured from the face axis),
+    or at the latitudes `lats` (degrees) instead."""
     pts = []
-    for lat in np.linspace(35, 90, n_lat):  # degrees away from the forward axis; 90 is the rim
+    for lat in np.linspace(35, 90, n_lat) if lats is None else lats:  # degrees from the forward axis; 90 is the rim
         for lon in np.linspace(0, 360, n_lon, endpoint=False):
             a, b = np.radians(lat), np.radians(lon)
             local = np.array([np.sin(a) * np.cos(b), np.sin(a) * np.sin(b), np.cos(a)]) * radii
@@ -74,6 +82,27 @@ def unwrap(points: np.ndarray, centre: np.ndarray, axes: np.ndarray, radii: np.n
     theta = np.arccos(np.clip(n[:, 2], -1.0, 1.0))
     phi = np.arctan2(n[:, 1], n[:, 0])
     return np.column_stack([theta * np.cos(phi), -theta * np.sin(phi)])
+
+
+def _back_of_head(centre: np.ndarray, axes: np.ndarray, radii: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Points `[P, 3]` on the proxy ellipsoid behind its rim (latitudes 97-152 degrees, above the jaw)
+    and where each takes its colour in the image `[P, 2]`, as the source never saw them: mirrored
+    through the rim, a ring just outside it at the same longitude, further out the further back (hair
+    or hat; where it is background, the person mask keeps the back see-through).
+
+    Without them the head was only its camera-facing half: turned by 45-60 degrees its trailing side
+    shrank by up to half its radius, and the inpainted background plate showed through where the
+    hair or hat should be. Hidden in the source (their triangles face away), they appear as the head
+    turns. Below the jaw the back is left out: the neck does not turn with the head (with it, the
+    collar's dark texture swung up behind the chin). Taking the colour inside the head's outline
+    instead (found with the person mask) painted a mirrored, smeared face on the back of the head."""
+    lats = 90 + BACK_LATITUDE_STEP * np.arange(1, 9)
+    back = _ellipsoid_points(centre, axes, radii, lats=lats)
+    out = 1 + BACK_TEXTURE_OUT * (lats - 90) / (lats[-1] - 90)  # [L] radius scale of each ring's colour source
+    rim = np.concatenate([_ellipsoid_points(centre, axes, radii * k, lats=np.array([90.0])) for k in out])
+    up = (back - centre) @ axes[:, 1] / radii[1]
+    keep = up >= BACK_LOWEST
+    return back[keep], from_camera(rim)[keep, :2]
 
 
 def _behind_rim(proxy: np.ndarray, rim: np.ndarray) -> np.ndarray:
@@ -114,9 +143,12 @@ def head_model(points: np.ndarray, image_shape: tuple[int, int], depth_gain: flo
     outside = np.array([cv2.pointPolygonTest(hull, (float(x), float(y)), True) < -0.02 * width
                         for x, y in proxy[:, :2]])
     proxy = _behind_rim(proxy[outside], rim)
-    moving = np.concatenate([cam, proxy])
+    back, back_texture = _back_of_head(centre, axes, radii)
+    moving = np.concatenate([cam, proxy, back])
+    texture = np.concatenate([from_camera(np.concatenate([cam, proxy]))[:, :2], back_texture])
     unwrapped = unwrap(moving, centre, axes, radii)
-    return HeadModel(points=moving, pivot=centre, triangles=Delaunay(unwrapped).simplices, unwrapped=unwrapped, pad=pad)
+    return HeadModel(points=moving, pivot=centre, triangles=Delaunay(unwrapped).simplices, unwrapped=unwrapped,
+                     texture=texture, pad=pad)
 
 
 def _fill_holes(labels: np.ndarray, dst: np.ndarray) -> None:
@@ -219,7 +251,7 @@ def render(image: np.ndarray, model: HeadModel, dst: np.ndarray, depth: np.ndarr
     plate = background_plate(image, model) if plate is None else plate
     image = cv2.copyMakeBorder(image, p, p, p, p, cv2.BORDER_REPLICATE)
     h, w = image.shape[:2]
-    src = from_camera(model.points)[:, :2]
+    src = model.texture
     tris = model.triangles
     # Painter's order in three layers, each back to front: the head proxy's triangles that still
     # face the camera, then face triangles that turned away (their winding flipped), then the face

@@ -10,7 +10,8 @@ from photos import PHOTOS
 from facepipe.config import RepositionConf
 from facepipe.evaluate.pose import Pose, face_frame, head_pose
 from facepipe.reposition.mesh import build
-from facepipe.reposition.mesh_warp import MESH_POINTS, _behind_rim, head_model, pose_change, rotate_head, unwrap
+from facepipe.reposition.mesh_warp import (BACK_LOWEST, BACK_TEXTURE_OUT, MESH_POINTS, _back_of_head, _behind_rim,
+                                          head_model, pose_change, rotate_head, unwrap)
 from facepipe.reposition.plan import Shot
 
 
@@ -87,3 +88,36 @@ def test_behind_rim_moves_only_points_in_front_of_their_nearest_outline_point():
     proxy = np.array([[12, 0, 7.0], [12, 0, 2.0], [-3, 11, 0.5]])
     out = _behind_rim(proxy, square)
     np.testing.assert_allclose(out, [[12, 0, 5.0], [12, 0, 2.0], [-3, 11, 0.5]])
+
+
+def test_back_of_head_lies_behind_the_rim_and_takes_its_colour_just_outside_it():
+    centre, axes, radii = np.array([1.0, 2.0, -3.0]), np.eye(3), np.array([2.0, 3.0, 2.0])
+    back, colour = _back_of_head(centre, axes, radii)
+    local = (back - centre) / radii
+    assert len(back) > 100 and np.all(local[:, 2] < -0.1)  # behind the rim plane: hidden in the source
+    assert np.all(local[:, 1] >= BACK_LOWEST - 1e-9)  # nothing below the jaw: the neck does not turn
+    seen = (colour * [1, -1] - centre[:2]) / radii[:2]  # image -> camera axes, in radii
+    reach = np.linalg.norm(seen, axis=1)
+    assert np.all(reach >= 1.0) and np.all(reach <= 1 + BACK_TEXTURE_OUT + 1e-9)  # a ring just outside the rim
+    along = local[:, :2] / np.linalg.norm(local[:, :2], axis=1, keepdims=True)
+    np.testing.assert_allclose(seen / reach[:, None], along, atol=1e-9)  # at the point's own longitude
+
+
+def _head_pixels(image: np.ndarray, model, yaw: float) -> np.ndarray:
+    """Which pixels the head layer covers when the head turns by `yaw` (over a magenta plate)."""
+    plate = np.zeros((image.shape[0] + 2 * model.pad, image.shape[1] + 2 * model.pad, 3), np.uint8)
+    plate[...] = (255, 0, 255)
+    out = rotate_head(image, model, pose_change(np.eye(3), Pose(yaw, 0.0, 0.0)), plate)
+    return np.any(out != (255, 0, 255), axis=2)
+
+
+def test_a_head_turned_60_degrees_keeps_its_hat(landmarker):
+    """The back of the head fills the trailing side: turned 60 degrees, the hat above Grace Hopper's
+    eyes covers nearly as many pixels as unturned (without the back, 80% of them: the plate showed)."""
+    image = PHOTOS["grace_hopper"]()
+    points = landmarker(image).points
+    model = head_model(points, image.shape[:2])
+    above_eyes = slice(None, int(points[[33, 263], 1].min()))
+    front = _head_pixels(image, model, 0.0)[above_eyes].sum()
+    for yaw in (60.0, -60.0):
+        assert _head_pixels(image, model, yaw)[above_eyes].sum() > 0.9 * front
