@@ -143,6 +143,13 @@ def head_model(points: np.ndarray, image_shape: tuple[int, int], depth_gain: flo
     outside = np.array([cv2.pointPolygonTest(hull, (float(x), float(y)), True) < -0.02 * width
                         for x, y in proxy[:, :2]])
     proxy = _behind_rim(proxy[outside], rim)
+    # ... and that lie outside it where the head is triangulated, too: a proxy point that the unwrap
+    # put inside the face's outline joined the mesh in teeth that stood out along a turned cheek
+    face_uv = unwrap(cam, centre, axes, radii).astype(np.float32)
+    face_outline = face_uv[cv2.convexHull(face_uv, returnPoints=False)[:, 0]]
+    clear = np.array([cv2.pointPolygonTest(face_outline, (float(u), float(v)), False) < 0
+                      for u, v in unwrap(proxy, centre, axes, radii)])
+    proxy = proxy[clear]
     back, back_texture = _back_of_head(centre, axes, radii)
     moving = np.concatenate([cam, proxy, back])
     texture = np.concatenate([from_camera(np.concatenate([cam, proxy]))[:, :2], back_texture])

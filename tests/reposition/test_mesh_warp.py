@@ -121,3 +121,15 @@ def test_a_head_turned_60_degrees_keeps_its_hat(landmarker):
     front = _head_pixels(image, model, 0.0)[above_eyes].sum()
     for yaw in (60.0, -60.0):
         assert _head_pixels(image, model, yaw)[above_eyes].sum() > 0.9 * front
+
+
+@pytest.mark.parametrize("photo", sorted(PHOTOS))
+def test_no_proxy_point_lies_inside_the_face_where_the_head_is_triangulated(landmarker, photo):
+    """In the unwrap (where the head is triangulated) every proxy point lies outside the face mesh's
+    outline: the 20-25 that did (per photo) joined the mesh in teeth along a turned cheek."""
+    image = PHOTOS[photo]()
+    model = head_model(landmarker(image).points, image.shape[:2])
+    face = model.unwrapped[:MESH_POINTS]
+    outline = face[cv2.convexHull(face.astype(np.float32), returnPoints=False)[:, 0]].astype(np.float32)
+    inside = [cv2.pointPolygonTest(outline, (float(u), float(v)), False) >= 0 for u, v in model.unwrapped[MESH_POINTS:]]
+    assert len(inside) > 100 and not any(inside)
