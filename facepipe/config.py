@@ -142,8 +142,8 @@ class RepositionConf:
     # A generated face turned further than this (|yaw| or |pitch|, degrees) is resampled: the warp
     # can only show what the source saw. Photos are used as given.
     max_source_angle: float = 20.0
-    pose_tolerance: float = 2.0  # latent: closed-loop pose steps stop within this many degrees
-    max_pose_steps: int = 8  # latent: bound on those steps per image
+    pose_tolerance: float = 2.0  # closed-loop pose steps (both backends) stop within this many degrees
+    max_pose_steps: int = 8  # bound on those steps per image
     # mesh: learned expression shading (creases, folds; `reposition/shading.py`), None = geometry only;
     # the luminance residual is applied x intensity x shading_gain
     shading: Optional[str] = SHADING_FILE

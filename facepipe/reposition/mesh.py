@@ -35,6 +35,7 @@ __all__ = ["PreparedFace", "Calibration", "MeshRepositioner", "build"]
 
 PROBE_ANGLES = (-30.0, -15.0, 0.0, 15.0, 30.0)  # commanded yaw x pitch probe grid, degrees
 GAIN_RANGE = (0.5, 1.5)  # mean gain over the probes outside this: the probes were misread, fall back
+MAX_CORRECTION = 15.0  # degrees: the most one closed-loop correction of a shot's command may turn
 MIN_SLOPE = 0.05  # the measured pose must grow with the commanded one everywhere on the probe grid
 
 
@@ -87,18 +88,21 @@ class Calibration:
         return np.column_stack([(_terms(yaw + h, pitch) @ self.coefficients - f) / h,
                                 (_terms(yaw, pitch + h) @ self.coefficients - f) / h])
 
+    def jacobian(self, yaw: float, pitch: float, h: float = 0.5) -> np.ndarray:
+        """`[2, 2]` d measured / d commanded of `forward` at (yaw, pitch), kept invertible (each axis's
+        own slope at least `MIN_SLOPE`; cross-talk dropped where the matrix is near singular)."""
+        f = self.forward(yaw, pitch)
+        jac = np.column_stack([(self.forward(yaw + h, pitch) - f) / h, (self.forward(yaw, pitch + h) - f) / h])
+        jac[[0, 1], [0, 1]] = np.maximum(jac[[0, 1], [0, 1]], MIN_SLOPE)
+        return jac if abs(np.linalg.det(jac)) >= 1e-6 else np.diag(np.diag(jac))
+
     def command(self, target: Pose) -> Pose:
         """The pose to turn the mesh to so that `target` is what gets measured."""
         want = np.array([target.yaw, target.pitch])
         c = want.copy()
         for _ in range(30):
             f = self.forward(*c)
-            h = 0.5
-            jac = np.column_stack([(self.forward(c[0] + h, c[1]) - f) / h, (self.forward(c[0], c[1] + h) - f) / h])
-            jac[[0, 1], [0, 1]] = np.maximum(jac[[0, 1], [0, 1]], MIN_SLOPE)  # keep the map invertible
-            if abs(np.linalg.det(jac)) < 1e-6:
-                jac = np.diag(np.diag(jac))
-            step = np.clip(np.linalg.solve(jac, want - f), -15.0, 15.0)  # damped: at most 15 degrees a step
+            step = np.clip(np.linalg.solve(self.jacobian(*c), want - f), -15.0, 15.0)  # damped: at most 15 degrees a step
             c = np.clip(c + step, -89.0, 89.0)
             if np.abs(step).max() < 1e-3:
                 break
@@ -142,13 +146,15 @@ class MeshRepositioner:
 
     def __init__(self, landmarker: landmarks.FaceLandmarker, yaw_gain: float, neutralize: bool = True,
                  calibrate: bool = True, segmenter: Optional[segmentation.PersonSegmenter] = None,
-                 shading: Optional[ShadingModel] = None, shading_gain: float = 3.5):
+                 shading: Optional[ShadingModel] = None, shading_gain: float = 3.5,
+                 pose_tolerance: float = 2.0, max_pose_steps: int = 2):
         self.landmarker = landmarker
         self.segmenter = segmenter
         self.shading, self.shading_gain = shading, shading_gain
         self.yaw_gain = yaw_gain  # the fallback when calibration is off or its probes are unreadable
         self.neutralize = neutralize
         self.calibrate = calibrate
+        self.tolerance, self.max_steps = pose_tolerance, max_pose_steps
 
     def prepare(self, image: np.ndarray, latent: Optional[np.ndarray] = None) -> PreparedFace:
         face = self.landmarker(image)
@@ -208,8 +214,27 @@ class MeshRepositioner:
         texture = shift_gaze(p.image, p.face.points, p.face.iris, shot.gaze_yaw, shot.gaze_pitch)
         if shot.expression in p.shading:  # creases first, so the mesh carries them with the skin
             texture = shade(texture, p.shading[shot.expression], shot.intensity)
-        commanded = p.calibration.command(Pose(shot.yaw, shot.pitch, shot.roll))
-        return self._draw(p, commanded, p.expressions.get(shot.expression), shot.intensity, texture)
+        target, field = Pose(shot.yaw, shot.pitch, shot.roll), p.expressions.get(shot.expression)
+        commanded = p.calibration.command(target)
+        out = self._draw(p, commanded, field, shot.intensity, texture)
+        miss = self._miss(out, target)
+        for _ in range(self.max_steps):  # closed loop: the calibration is a fit, and beyond its probes a guess
+            if miss is None or np.abs(miss).max() <= self.tolerance:
+                break
+            step = np.clip(np.linalg.solve(p.calibration.jacobian(commanded.yaw, commanded.pitch), miss),
+                           -MAX_CORRECTION, MAX_CORRECTION)
+            trial = Pose(*np.clip([commanded.yaw + step[0], commanded.pitch + step[1]], -89.0, 89.0), target.roll)
+            image = self._draw(p, trial, field, shot.intensity, texture)
+            trial_miss = self._miss(image, target)
+            if trial_miss is None or np.abs(trial_miss).max() >= np.abs(miss).max():
+                break  # no better (or no longer readable): keep the previous render
+            commanded, out, miss = trial, image, trial_miss
+        return out
+
+    def _miss(self, image: np.ndarray, target: Pose) -> Optional[np.ndarray]:
+        """Requested minus measured (yaw, pitch) of a render; None when it cannot be landmarked."""
+        got = self.landmarker.pose(image)
+        return None if got is None else np.array([target.yaw - got.yaw, target.pitch - got.pitch])
 
     @staticmethod
     def _draw(p: PreparedFace, commanded: Pose, field: Optional[ExpressionField], intensity: float,
@@ -231,4 +256,4 @@ def build(cfg: RepositionConf, models: Any, job: Any = None) -> MeshRepositioner
     segmenter = segmentation.build(models) if cfg.segment else None
     shading = ShadingModel.load(cfg.shading) if cfg.shading else None
     return MeshRepositioner(landmarks.build(models), cfg.yaw_gain, cfg.neutralize, cfg.calibrate, segmenter,
-                            shading, cfg.shading_gain)
+                            shading, cfg.shading_gain, cfg.pose_tolerance, cfg.max_pose_steps)
