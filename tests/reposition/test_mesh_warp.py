@@ -146,3 +146,16 @@ def test_closed_loop_brings_a_miscalibrated_shot_within_the_tolerance(landmarker
         misses[steps] = max(abs(got.yaw - 25.0), abs(got.pitch))
     # + 0.5: the loop reads `landmarker.pose` (mesh only); this reads the iris-refined mesh, a little different
     assert misses[0] > 3.0 and misses[8] <= 2.0 + 0.5
+
+
+def test_a_turned_face_stays_where_it_was_in_the_frame(landmarker):
+    """The head turns about the face's centroid: turned 30 degrees (yaw, then pitch) the landmarked
+    face centre moves by a few hundredths of the face's width (about the head's centre: a fifth)."""
+    image = PHOTOS["astronaut"]()
+    points = landmarker(image).points
+    model, frame = head_model(points, image.shape[:2]), face_frame(points)
+    src = head_pose(points)
+    width = np.linalg.norm(points[454, :2] - points[234, :2])
+    for turn in (Pose(src.yaw + 30, src.pitch, src.roll), Pose(src.yaw, src.pitch - 30, src.roll)):
+        moved = landmarker(rotate_head(image, model, pose_change(frame, turn))).points
+        assert np.linalg.norm(moved[:, :2].mean(0) - points[:, :2].mean(0)) < 0.08 * width
