@@ -102,7 +102,7 @@ class Calibration:
         c = want.copy()
         for _ in range(30):
             f = self.forward(*c)
-            step = np.clip(np.linalg.solve(self.jacobian(*c), want - f), -15.0, 15.0)  # damped: at most 15 degrees a step
+            step = np.clip(np.linalg.solve(self.jacobian(*c), want - f), -15.0, 15.0)  # damped: <= 15 degrees a step
             c = np.clip(c + step, -89.0, 89.0)
             if np.abs(step).max() < 1e-3:
                 break
@@ -147,7 +147,7 @@ class MeshRepositioner:
     def __init__(self, landmarker: landmarks.FaceLandmarker, yaw_gain: float, neutralize: bool = True,
                  calibrate: bool = True, segmenter: Optional[segmentation.PersonSegmenter] = None,
                  shading: Optional[ShadingModel] = None, shading_gain: float = 3.5,
-                 pose_tolerance: float = 2.0, max_pose_steps: int = 2):
+                 pose_tolerance: float = 2.0, max_pose_steps: int = 8):
         self.landmarker = landmarker
         self.segmenter = segmenter
         self.shading, self.shading_gain = shading, shading_gain

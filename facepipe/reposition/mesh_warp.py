@@ -2,9 +2,9 @@
 
 The 468-point mesh is extended with points on an ellipsoid fitted around it (forehead, hair, ears,
 jaw sides: what the mesh does not cover), including the back of the head above the jaw, which the
-source never saw and which shows as the head turns away. It is triangulated once (Delaunay, on the head unwrapped
-about the proxy's centre), rotated about the face's centroid, projected orthographically and rendered
-back to front: a label map of destination triangles (painter's order by depth), then one
+source never saw and which shows as the head turns away. It is triangulated once (Delaunay, on the
+head unwrapped about the proxy's centre), rotated about the face's centroid, projected
+orthographically and rendered back to front: a label map of destination triangles (painter's order by depth), then one
 `cv2.remap` through each triangle's inverse affine map. Adjacent triangles share vertices, so the
 map is continuous; regions the source never saw take the stretched texture of their neighbours.
 The head layer is composited over a background plate (the source with the head inpainted), so
@@ -89,7 +89,7 @@ def unwrap(points: np.ndarray, centre: np.ndarray, axes: np.ndarray, radii: np.n
 
 
 def _back_of_head(centre: np.ndarray, axes: np.ndarray, radii: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Points `[P, 3]` on the proxy ellipsoid behind its rim (latitudes 97-152 degrees, above the jaw)
+    """Points `[P, 3]` on the proxy ellipsoid behind its rim (latitudes 97-145 degrees, above the jaw)
     and where each takes its colour in the image `[P, 2]`, as the source never saw them: mirrored
     through the rim, a ring just outside it at the same longitude, further out the further back (hair
     or hat; where it is background, the person mask keeps the back see-through).
