@@ -217,6 +217,8 @@ class MeshRepositioner:
         target, field = Pose(shot.yaw, shot.pitch, shot.roll), p.expressions.get(shot.expression)
         commanded = p.calibration.command(target)
         out = self._draw(p, commanded, field, shot.intensity, texture)
+        if not self.max_steps:
+            return out
         miss = self._miss(out, target)
         for _ in range(self.max_steps):  # closed loop: the calibration is a fit, and beyond its probes a guess
             if miss is None or np.abs(miss).max() <= self.tolerance:
