@@ -4,8 +4,8 @@ The 468-point mesh is extended with points on an ellipsoid fitted around it (for
 jaw sides: what the mesh does not cover), including the back of the head above the jaw, which the
 source never saw and which shows as the head turns away. It is triangulated once (Delaunay, on the
 head unwrapped about the proxy's centre), rotated about the face's centroid, projected
-orthographically and rendered back to front: a label map of destination triangles (painter's order by depth), then one
-`cv2.remap` through each triangle's inverse affine map. Adjacent triangles share vertices, so the
+orthographically and rendered back to front: a label map of destination triangles (painter's order
+by depth), then one `cv2.remap` through each triangle's inverse affine map. Adjacent triangles share vertices, so the
 map is continuous; regions the source never saw take the stretched texture of their neighbours.
 The head layer is composited over a background plate (the source with the head inpainted), so
 what a turning head uncovers is background, never a hole.
@@ -149,15 +149,14 @@ def head_model(points: np.ndarray, image_shape: tuple[int, int], depth_gain: flo
     proxy = _behind_rim(proxy[outside], rim)
     # ... and that lie outside it where the head is triangulated, too: a proxy point that the unwrap
     # put inside the face's outline joined the mesh in teeth that stood out along a turned cheek
-    face_uv = unwrap(cam, centre, axes, radii).astype(np.float32)
-    face_outline = face_uv[cv2.convexHull(face_uv, returnPoints=False)[:, 0]]
-    clear = np.array([cv2.pointPolygonTest(face_outline, (float(u), float(v)), False) < 0
-                      for u, v in unwrap(proxy, centre, axes, radii)])
+    face_uv, proxy_uv = unwrap(cam, centre, axes, radii), unwrap(proxy, centre, axes, radii)
+    face_outline = face_uv[cv2.convexHull(face_uv.astype(np.float32), returnPoints=False)[:, 0]].astype(np.float32)
+    clear = np.array([cv2.pointPolygonTest(face_outline, (float(u), float(v)), False) < 0 for u, v in proxy_uv])
     proxy = proxy[clear]
     back, back_texture = _back_of_head(centre, axes, radii)
     moving = np.concatenate([cam, proxy, back])
     texture = np.concatenate([from_camera(np.concatenate([cam, proxy]))[:, :2], back_texture])
-    unwrapped = unwrap(moving, centre, axes, radii)
+    unwrapped = np.concatenate([face_uv, proxy_uv[clear], unwrap(back, centre, axes, radii)])
     return HeadModel(points=moving, pivot=cam.mean(0), triangles=Delaunay(unwrapped).simplices, unwrapped=unwrapped,
                      texture=texture, pad=pad)
 
