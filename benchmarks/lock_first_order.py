@@ -15,7 +15,15 @@ mean, over persons), and the step's latent length per unit. Rows:
 - lock + latent directions: also the committed linear Male and Young directions (TL-GAN's projection);
 - latent metric: steps measured in latent distance instead of image change;
 - feature penalty: the image metric plus lambda x the pullback of the guide's pooled features, so a
-  step changes as little of what the guide sees as it can.
+  step changes as little of what the guide sees as it can;
+- lock + age: also the guide's UTKFace age head (trained on other photos than its Young);
+- lock per view: Male and Young held in each of the guide's six views separately (12 constraints),
+  not only their mean;
+- lock + neighbour gradients: also Male and Young's gradients at 3 latents sigma away (8 constraints),
+  so the step stays level where the guide's gradients turn;
+- focused image metric: pixel changes weighted by 1 / (0.2 + s), s the guide's mean image saliency for
+  the edited attribute over the persons (blurred, max 1): changes where the guide looks for a smile are
+  cheap, elsewhere dear, so the step leaves hair and face shape alone.
 
 Only first order, at the start of a walk; the walks themselves are `benchmarks/attributes.py`'s locking.
 """
@@ -28,6 +36,7 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
+import cv2
 import numpy as np
 import yaml
 
@@ -38,13 +47,14 @@ from facepipe.config import load
 from facepipe.generate import sample_latents
 from facepipe.generate.dcgan import build as build_generator
 from facepipe.generate.edit import _steepest
-from facepipe.generate.guide_field import GuideField
+from facepipe.generate.guide_field import _PAD, VIEWS, GuideField
 from facepipe.io import write_json
 from facepipe.models.registry import ModelStore
 
 LOCK = ("Male", "Young")
 RELATED = ("Wearing_Lipstick", "Heavy_Makeup", "No_Beard", "Arched_Eyebrows", "Attractive", "5_o_Clock_Shadow")
 FEATURE_LAMBDAS = (0.3, 1.0, 10.0)
+NEIGHBOUR_SIGMAS = (0.1, 0.3)
 
 
 def feature_metrics(field: GuideField, z: np.ndarray) -> np.ndarray:
@@ -69,6 +79,48 @@ def feature_metrics(field: GuideField, z: np.ndarray) -> np.ndarray:
     for n, latent in enumerate(z):
         jac_t = pushforward(tf.constant(np.repeat(latent[None], d, 0)), eye).numpy().astype(np.float64)
         out[n] = jac_t @ jac_t.T
+    return out
+
+
+def _views(field: GuideField, images):
+    """The guide's six views of images `[N, 64, 64, 3]` in 0..255 (as `GuideField` builds them)."""
+    tf = field._tf
+    padded = tf.pad(images, [[0, 0], [_PAD, _PAD], [_PAD, _PAD], [0, 0]], mode="REFLECT")
+    views = [padded[:, _PAD + dy : _PAD + dy + SIDE, _PAD + dx : _PAD + dx + SIDE] for dy, dx in VIEWS]
+    return views + [v[:, :, ::-1] for v in views]
+
+
+def per_view_jacobian(field: GuideField, z: np.ndarray, columns: list[int]) -> np.ndarray:
+    """`[N, views x columns, D]`: the latent gradients of `columns` in each view separately."""
+    tf = field._tf
+    latents = tf.constant(z)
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(latents)
+        images = (field.generator.model(latents, training=False) + 1.0) * 127.5
+        raws = [field.classifier.logits(v) for v in _views(field, images)]
+        sums = [tf.reduce_sum(r[:, c]) for r in raws for c in columns]
+    return np.stack([tape.gradient(s, latents).numpy() for s in sums], 1)
+
+
+def focused_metrics(field: GuideField, z: np.ndarray, column: int, eps: float = 0.2, sigma: float = 2.0) -> np.ndarray:
+    """`[N, D, D]`: `J^T W J` (J: 64 px image by latent), W = 1 / (eps + s) per pixel, s the guide's mean
+    |d logit / d image| of `column` over the persons, blurred by `sigma` px and scaled to max 1."""
+    tf = field._tf
+    images = (field.generator.model(tf.constant(z), training=False) + 1.0) * 127.5
+    with tf.GradientTape() as tape:
+        tape.watch(images)
+        raw = tf.reduce_mean(tf.stack([field.classifier.logits(v) for v in _views(field, images)]), 0)
+        total = tf.reduce_sum(raw[:, column])
+    saliency = cv2.GaussianBlur(np.abs(tape.gradient(total, images).numpy()).sum(-1).mean(0).astype(np.float64),
+                                (0, 0), sigma)
+    weight = np.sqrt(1.0 / (eps + saliency / saliency.max())).ravel()[:, None]  # per pixel, every channel
+    d = z.shape[1]
+    eye = tf.constant(np.eye(d, dtype=np.float32))
+    out = np.empty((len(z), d, d))
+    for n, latent in enumerate(z):
+        jac_t = field._pushforward(tf.constant(np.repeat(latent[None], d, 0)), eye).numpy().reshape(d, -1, 3)
+        weighted = (jac_t * weight[None]).reshape(d, -1).astype(np.float64)
+        out[n] = weighted @ weighted.T
     return out
 
 
@@ -101,7 +153,8 @@ def main() -> int:
     def row(held: list[str], inverse, extra: np.ndarray | None = None) -> dict:
         h = guide_jac[:, [col(n) for n in held]]
         if extra is not None:
-            h = np.concatenate([h, np.broadcast_to(extra, (len(z),) + extra.shape)], 1)
+            extra = extra if extra.ndim == 3 else np.broadcast_to(extra, (len(z),) + extra.shape)  # per person or shared
+            h = np.concatenate([h, extra], 1)
         step = _steepest(guide_jac[:, col(args.edit)], h, inverse)
         gain = np.einsum("nd,nd->n", guide_jac[:, col(args.edit)], step)
         per_unit = np.einsum("nkd,nd->nk", eval_jac, step) / gain[:, None]
@@ -118,6 +171,19 @@ def main() -> int:
     for lam in FEATURE_LAMBDAS:
         metric = np.stack([m / np.trace(m) + lam * f / np.trace(f) for m, f in zip(image_metric, feature)])
         rows[f"lock, feature penalty {lam:g}"] = row(lock, np.linalg.inv(metric))
+    rows["lock + age"] = row(lock + ["age"], image_inverse)
+    views = per_view_jacobian(guide, z, [col(n) for n in LOCK])
+    rows["lock per view"] = row([], image_inverse, extra=views)
+    rng = np.random.default_rng(args.seed)
+    for sigma in NEIGHBOUR_SIGMAS:
+        near = [guide.raw_and_jacobian(z + sigma * rng.standard_normal(z.shape).astype(np.float32), [col(n) for n in LOCK])[1]
+                for _ in range(3)]
+        rows[f"lock + neighbour gradients {sigma:g}"] = row(lock, image_inverse, extra=np.concatenate(near, 1))
+    focused = focused_metrics(guide, z, col(args.edit))
+    ridge = params.directions.metric_ridge
+    focused_inverse = np.stack([np.linalg.inv(m + ridge * np.trace(m) / len(m) * np.eye(len(m))) for m in focused])
+    rows["free, focused image metric"] = row([], focused_inverse)
+    rows["lock, focused image metric"] = row(lock, focused_inverse)
 
     print(f"evaluator logit change per unit of the guide's {args.edit} logit ({args.persons} persons, seed {args.seed})")
     print(f"{'hold':<30} {'|Male|':>7} {'Male':>7} {'|Young|':>8} {'Young':>7} {'length':>7}")
