@@ -7,11 +7,18 @@ depth in the same pixel units, negative towards the camera (MediaPipe's conventi
 
 Small or tightly cropped faces (a 64 px generated face fills its image) are found by letterboxing
 the image with a margin: BlazeFace short-range expects a face well inside its 128 px view.
+
+One landmarker per set of model files per process (`build`), and it remembers the meshes of the last
+few images it read (by content): the mesh backend's closed loop measures each render it keeps, and the
+reposition stage then labels that same image, so the second reading is a look-up, not a model pass.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import os
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
@@ -27,6 +34,7 @@ __all__ = ["FaceLandmarks", "FaceLandmarker", "NoFaceError", "build", "usable", 
 MODEL_NAMES = ("mediapipe_face_detection", "mediapipe_face_landmark", "mediapipe_iris_landmark")
 DETECT_SIZE, MESH_SIZE, IRIS_SIZE = 128, 192, 64
 MIN_DETECTION_SCORE, MIN_MESH_SCORE = 0.5, 0.5
+RECENT_MESHES = 4  # enough for the closed loop's kept render and the trial after it
 WINDOW_PARTS = (2, 4)  # when the whole image shows no face: windows of 1/2, then 1/4 of its side
 # Mesh indices of each eye's corners (subject's right eye first); the eye crop spans 2.3x their distance.
 EYE_CORNERS = ((33, 133), (362, 263))
@@ -112,6 +120,7 @@ class FaceLandmarker:
         self._mesh = tflite_interpreter(mesh)
         self._iris = tflite_interpreter(iris)
         self.margins = margins
+        self._recent: OrderedDict[bytes, tuple[np.ndarray, float] | str] = OrderedDict()  # digest -> mesh or error
 
     def detect(self, image: np.ndarray) -> Optional[tuple[np.ndarray, np.ndarray, float]]:
         """Best face as (box centre-size `[4]` px, 6 keypoints `[6, 2]` px, score), or None.
@@ -200,6 +209,21 @@ class FaceLandmarker:
         """
         if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
             raise ValueError(f"image must be [H, W, 3] uint8; got shape {image.shape} dtype {image.dtype}")
+        key = _digest(image)
+        if key not in self._recent:
+            try:
+                self._recent[key] = self._read_mesh(image)
+            except NoFaceError as error:
+                self._recent[key] = str(error)
+            if len(self._recent) > RECENT_MESHES:
+                self._recent.popitem(last=False)
+        self._recent.move_to_end(key)
+        found = self._recent[key]
+        if isinstance(found, str):
+            raise NoFaceError(found)
+        return found[0].copy(), found[1]
+
+    def _read_mesh(self, image: np.ndarray) -> tuple[np.ndarray, float]:
         found = self.detect(image)
         if found is None:
             raise NoFaceError(f"no face found in the {image.shape[1]}x{image.shape[0]} image")
@@ -230,9 +254,22 @@ class FaceLandmarker:
         return FaceLandmarks(points=refined, iris=iris, score=score)
 
 
+def _digest(image: np.ndarray) -> bytes:
+    """A content key for an image: its shape and pixels."""
+    h = hashlib.blake2b(str(image.shape).encode(), digest_size=16)
+    h.update(np.ascontiguousarray(image).data)
+    return h.digest()
+
+
 def build(models: Any) -> FaceLandmarker:
-    """A landmarker with the three MediaPipe models fetched and verified through `models`."""
-    return FaceLandmarker(*(models.path(name) for name in MODEL_NAMES))
+    """The landmarker with the three MediaPipe models fetched and verified through `models` (one per
+    set of files: the stage and its repositioner share it, and with it the meshes it has read)."""
+    return _shared(*(str(models.path(name)) for name in MODEL_NAMES))
+
+
+@functools.lru_cache(maxsize=4)
+def _shared(detector: str, mesh: str, iris: str) -> FaceLandmarker:
+    return FaceLandmarker(detector, mesh, iris)
 
 
 def usable(models: Any, max_angle: Optional[float] = None) -> Callable[[np.ndarray], bool]:

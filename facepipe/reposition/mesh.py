@@ -83,7 +83,9 @@ class Calibration:
             value += (base - _terms(*centre) @ self.coefficients) / inside[axis] * beyond[axis]
         return value
 
-    def _jacobian(self, yaw: float, pitch: float, h: float = 0.5) -> np.ndarray:
+    def _fit_slope(self, yaw: float, pitch: float, h: float = 0.5) -> np.ndarray:
+        """`[2, 2]` slope of the fitted polynomial itself (not of `forward`, which continues linearly
+        past the probes): what `plausible` checks at the probes, edges included, before any clamping."""
         f = _terms(yaw, pitch) @ self.coefficients
         return np.column_stack([(_terms(yaw + h, pitch) @ self.coefficients - f) / h,
                                 (_terms(yaw, pitch + h) @ self.coefficients - f) / h])
@@ -114,7 +116,7 @@ class Calibration:
         edge = max(abs(a) for a in PROBE_ANGLES)
         for yaw in PROBE_ANGLES:
             for pitch in PROBE_ANGLES:
-                jac = self._jacobian(yaw, pitch)
+                jac = self._fit_slope(yaw, pitch)
                 if jac[0, 0] < MIN_SLOPE or jac[1, 1] < MIN_SLOPE:
                     return False
         gains = [(self.forward(edge, 0)[0] - self.forward(-edge, 0)[0]) / (2 * edge),

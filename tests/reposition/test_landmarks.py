@@ -56,3 +56,27 @@ def test_small_face_in_a_large_image_is_found_in_windows(landmarker):
     face = landmarker(canvas)
     direct = landmarker(image)
     assert np.abs(face.points[:, :2] - (direct.points[:, :2] + [1500, 1700])).mean() < 3.0
+
+
+def test_an_image_read_again_is_looked_up_not_landmarked_again(landmarker, models, monkeypatch):
+    """The stage labels the renders the closed loop has just measured: the second reading must be the
+    same mesh without another model pass, and any other image (or a changed one) is read afresh."""
+    from facepipe.reposition.landmarks import build
+
+    assert build(models) is landmarker  # the stage and its repositioner share one landmarker
+    image = PHOTOS["astronaut"]()
+    passes = []
+    read = landmarker._read_mesh
+    monkeypatch.setattr(landmarker, "_read_mesh", lambda im: passes.append(1) or read(im))
+    first, score = landmarker.mesh(image)
+    first[0] += 100.0  # a caller changing its copy does not change what is remembered
+    again, again_score = landmarker.mesh(image.copy())
+    assert len(passes) == 1 and again_score == score and np.array_equal(again, read(image)[0])
+    changed = image.copy()
+    changed[0, 0] ^= 1
+    landmarker.mesh(changed)
+    blank = np.zeros((64, 64, 3), np.uint8)
+    for _ in range(2):
+        with pytest.raises(NoFaceError, match="no face"):
+            landmarker.mesh(blank)
+    assert len(passes) == 3  # the changed image and the blank one, each read once
