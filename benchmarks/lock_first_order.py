@@ -47,7 +47,7 @@ from facepipe.config import load
 from facepipe.generate import sample_latents
 from facepipe.generate.dcgan import build as build_generator
 from facepipe.generate.edit import _steepest
-from facepipe.generate.guide_field import _PAD, VIEWS, GuideField
+from facepipe.generate.guide_field import GuideField
 from facepipe.io import write_json
 from facepipe.models.registry import ModelStore
 
@@ -82,14 +82,6 @@ def feature_metrics(field: GuideField, z: np.ndarray) -> np.ndarray:
     return out
 
 
-def _views(field: GuideField, images):
-    """The guide's six views of images `[N, 64, 64, 3]` in 0..255 (as `GuideField` builds them)."""
-    tf = field._tf
-    padded = tf.pad(images, [[0, 0], [_PAD, _PAD], [_PAD, _PAD], [0, 0]], mode="REFLECT")
-    views = [padded[:, _PAD + dy : _PAD + dy + SIDE, _PAD + dx : _PAD + dx + SIDE] for dy, dx in VIEWS]
-    return views + [v[:, :, ::-1] for v in views]
-
-
 def per_view_jacobian(field: GuideField, z: np.ndarray, columns: list[int]) -> np.ndarray:
     """`[N, views x columns, D]`: the latent gradients of `columns` in each view separately."""
     tf = field._tf
@@ -97,7 +89,7 @@ def per_view_jacobian(field: GuideField, z: np.ndarray, columns: list[int]) -> n
     with tf.GradientTape(persistent=True) as tape:
         tape.watch(latents)
         images = (field.generator.model(latents, training=False) + 1.0) * 127.5
-        raws = [field.classifier.logits(v) for v in _views(field, images)]
+        raws = [field.classifier.logits(v) for v in field.views(images)]
         sums = [tf.reduce_sum(r[:, c]) for r in raws for c in columns]
     return np.stack([tape.gradient(s, latents).numpy() for s in sums], 1)
 
@@ -109,7 +101,7 @@ def focused_metrics(field: GuideField, z: np.ndarray, column: int, eps: float = 
     images = (field.generator.model(tf.constant(z), training=False) + 1.0) * 127.5
     with tf.GradientTape() as tape:
         tape.watch(images)
-        raw = tf.reduce_mean(tf.stack([field.classifier.logits(v) for v in _views(field, images)]), 0)
+        raw = tf.reduce_mean(tf.stack([field.classifier.logits(v) for v in field.views(images)]), 0)
         total = tf.reduce_sum(raw[:, column])
     saliency = cv2.GaussianBlur(np.abs(tape.gradient(total, images).numpy()).sum(-1).mean(0).astype(np.float64),
                                 (0, 0), sigma)

@@ -48,15 +48,19 @@ class GuideField:
         self._jacobian = tf.function(self._raw_and_jacobian, reduce_retracing=True)
         self._pushforward = tf.function(self._image_jvp, reduce_retracing=True)
 
+    def views(self, images):
+        """The guide's views (VIEWS, then each mirrored) of a tensor of images `[N, SIDE, SIDE, 3]` in 0..255."""
+        padded = self._tf.pad(images, [[0, 0], [_PAD, _PAD], [_PAD, _PAD], [0, 0]], mode="REFLECT")
+        views = [padded[:, _PAD + dy : _PAD + dy + SIDE, _PAD + dx : _PAD + dx + SIDE] for dy, dx in VIEWS]
+        return views + [v[:, :, ::-1] for v in views]
+
     def _views_raw(self, z):
         """Mean raw classifier output over VIEWS for a latent tensor `[N, D]`."""
         tf = self._tf
         images = (self.generator.model(z, training=False) + 1.0) * 127.5
         if images.shape[1] != SIDE:
             images = tf.image.resize(images, (SIDE, SIDE), antialias=True)
-        padded = tf.pad(images, [[0, 0], [_PAD, _PAD], [_PAD, _PAD], [0, 0]], mode="REFLECT")
-        views = [padded[:, _PAD + dy : _PAD + dy + SIDE, _PAD + dx : _PAD + dx + SIDE] for dy, dx in VIEWS]
-        views += [v[:, :, ::-1] for v in views]
+        views = self.views(images)
         n = tf.shape(z)[0]
         raw = self.classifier.logits(tf.concat(views, 0))
         return tf.reduce_mean(tf.reshape(raw, (len(views), n, -1)), 0)
