@@ -120,13 +120,20 @@ def _behind_rim(proxy: np.ndarray, rim: np.ndarray) -> np.ndarray:
     return out
 
 
-def head_model(points: np.ndarray, image_shape: tuple[int, int], depth_gain: float = 1.0) -> HeadModel:
+def head_model(points: np.ndarray, image_shape: tuple[int, int], depth_gain: float = 1.0,
+               layout: np.ndarray | None = None) -> HeadModel:
     """Build the rotatable head of a face mesh `[468, 3]` (image space) in an image of `(H, W)`.
 
     `depth_gain` stretches the mesh's depth about its mean before anything else. The landmark
     model's z is flatter than a real face's, but deepening it made renders worse (on the two test
     photos, dlib distance < 0.5 within +-30 degrees fell from 80% to 68% at 1.5 and 34% at 2.0), so
     the default leaves it; the repositioner's calibration absorbs the flatness instead.
+
+    `layout` `[468, 3]` (camera frame) moves the face's points only where the triangulation is laid
+    out, not where the head is drawn: given an opened mouth, Delaunay joins the upper lip to the
+    lower only across the opening. Laid out closed, the near-coincident lips were joined in slivers
+    from an upper-lip vertex to the lower lip's outer edge; an expression that opened the mouth
+    stretched them into streaks of lip and shadow below the painted opening.
     """
     cam = to_camera(np.asarray(points, np.float64))
     cam[:, 2] = cam[:, 2].mean() + (cam[:, 2] - cam[:, 2].mean()) * depth_gain
@@ -150,6 +157,7 @@ def head_model(points: np.ndarray, image_shape: tuple[int, int], depth_gain: flo
     # ... and that lie outside it where the head is triangulated, too: a proxy point that the unwrap
     # put inside the face's outline joined the mesh in teeth that stood out along a turned cheek
     face_uv, proxy_uv = unwrap(cam, centre, axes, radii), unwrap(proxy, centre, axes, radii)
+    laid_out = face_uv if layout is None else unwrap(cam + layout, centre, axes, radii)
     face_outline = face_uv[cv2.convexHull(face_uv.astype(np.float32), returnPoints=False)[:, 0]].astype(np.float32)
     clear = np.array([cv2.pointPolygonTest(face_outline, (float(u), float(v)), False) < 0 for u, v in proxy_uv])
     proxy = proxy[clear]
@@ -157,7 +165,8 @@ def head_model(points: np.ndarray, image_shape: tuple[int, int], depth_gain: flo
     moving = np.concatenate([cam, proxy, back])
     texture = np.concatenate([from_camera(np.concatenate([cam, proxy]))[:, :2], back_texture])
     unwrapped = np.concatenate([face_uv, proxy_uv[clear], unwrap(back, centre, axes, radii)])
-    return HeadModel(points=moving, pivot=cam.mean(0), triangles=Delaunay(unwrapped).simplices, unwrapped=unwrapped,
+    triangles = Delaunay(np.concatenate([laid_out, unwrapped[len(cam):]])).simplices
+    return HeadModel(points=moving, pivot=cam.mean(0), triangles=triangles, unwrapped=unwrapped,
                      texture=texture, pad=pad)
 
 
