@@ -4,7 +4,8 @@ Order per shot, each step a plain function: gaze (`gaze.shift_gaze`, on the sour
 eyes turn with the head) -> learned expression shading (`shading`, creases and folds on the source
 texture) -> expression offsets (`expressions`, in the head's frame) -> rotation to the
 requested absolute pose (`mesh_warp.pose_change`) -> triangle warp over the background plate ->
-an opened mouth's interior painted in.
+an opened mouth's interior painted in (open-mouth shots warp a second triangulation of the same
+head, laid out with the mouth open, so no triangle joins the lips past the opening).
 
 Calibration: the pose a landmarker reads on a render is close to, not equal to, the pose the mesh
 was turned to (the mesh's depth is flatter than a real head's; a face filling a 64 px frame loses
