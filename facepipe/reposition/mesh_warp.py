@@ -130,10 +130,10 @@ def head_model(points: np.ndarray, image_shape: tuple[int, int], depth_gain: flo
     the default leaves it; the repositioner's calibration absorbs the flatness instead.
 
     `layout` `[468, 3]` (camera frame) moves the face's points only where the triangulation is laid
-    out, not where the head is drawn: given an opened mouth, Delaunay joins the upper lip to the
-    lower only across the opening. Laid out closed, the near-coincident lips were joined in slivers
-    from an upper-lip vertex to the lower lip's outer edge; an expression that opened the mouth
-    stretched them into streaks of lip and shadow below the painted opening.
+    out (`unwrapped`), not where the head is drawn: given an opened mouth, Delaunay joins the upper
+    lip to the lower only across the opening. Laid out closed, the near-coincident lips were joined in
+    slivers from an upper-lip vertex to the lower lip's outer edge; an expression that opened the
+    mouth stretched them into streaks of lip and shadow below the painted opening.
     """
     cam = to_camera(np.asarray(points, np.float64))
     cam[:, 2] = cam[:, 2].mean() + (cam[:, 2] - cam[:, 2].mean()) * depth_gain
@@ -164,9 +164,8 @@ def head_model(points: np.ndarray, image_shape: tuple[int, int], depth_gain: flo
     back, back_texture = _back_of_head(centre, axes, radii)
     moving = np.concatenate([cam, proxy, back])
     texture = np.concatenate([from_camera(np.concatenate([cam, proxy]))[:, :2], back_texture])
-    unwrapped = np.concatenate([face_uv, proxy_uv[clear], unwrap(back, centre, axes, radii)])
-    triangles = Delaunay(np.concatenate([laid_out, unwrapped[len(cam):]])).simplices
-    return HeadModel(points=moving, pivot=cam.mean(0), triangles=triangles, unwrapped=unwrapped,
+    unwrapped = np.concatenate([laid_out, proxy_uv[clear], unwrap(back, centre, axes, radii)])
+    return HeadModel(points=moving, pivot=cam.mean(0), triangles=Delaunay(unwrapped).simplices, unwrapped=unwrapped,
                      texture=texture, pad=pad)
 
 
