@@ -36,9 +36,16 @@ __all__ = ["PreparedFace", "Calibration", "MeshRepositioner", "build"]
 
 PROBE_ANGLES = (-30.0, -15.0, 0.0, 15.0, 30.0)  # commanded yaw x pitch probe grid, degrees
 GAIN_RANGE = (0.5, 1.5)  # mean gain over the probes outside this: the probes were misread, fall back
-MAX_CORRECTION = 15.0  # degrees: the most one closed-loop correction of a shot's command may turn
+MAX_STEP = 15.0  # degrees: the most one step may change a command (Newton steps in `command`, the closed loop)
+MAX_TURN = 89.0  # degrees: the most a command may turn the mesh on either axis
 MIN_SLOPE = 0.05  # the measured pose must grow with the commanded one everywhere on the probe grid
 MOUTH_LAYOUT = "surprise"  # the widest-open mouth: open-mouth shots use a head triangulated with it
+
+
+def _slope(f, yaw: float, pitch: float, h: float) -> np.ndarray:
+    """`[2, 2]` forward-difference d f / d (yaw, pitch) of a map (yaw, pitch) -> (yaw, pitch)."""
+    at = f(yaw, pitch)
+    return np.column_stack([(f(yaw + h, pitch) - at) / h, (f(yaw, pitch + h) - at) / h])
 
 
 def _terms(yaw: float, pitch: float) -> np.ndarray:
@@ -88,15 +95,12 @@ class Calibration:
     def _fit_slope(self, yaw: float, pitch: float, h: float = 0.5) -> np.ndarray:
         """`[2, 2]` slope of the fitted polynomial itself (not of `forward`, which continues linearly
         past the probes): what `plausible` checks at the probes, edges included, before any clamping."""
-        f = _terms(yaw, pitch) @ self.coefficients
-        return np.column_stack([(_terms(yaw + h, pitch) @ self.coefficients - f) / h,
-                                (_terms(yaw, pitch + h) @ self.coefficients - f) / h])
+        return _slope(lambda y, p: _terms(y, p) @ self.coefficients, yaw, pitch, h)
 
     def jacobian(self, yaw: float, pitch: float, h: float = 0.5) -> np.ndarray:
         """`[2, 2]` d measured / d commanded of `forward` at (yaw, pitch), kept invertible (each axis's
         own slope at least `MIN_SLOPE`; cross-talk dropped where the matrix is near singular)."""
-        f = self.forward(yaw, pitch)
-        jac = np.column_stack([(self.forward(yaw + h, pitch) - f) / h, (self.forward(yaw, pitch + h) - f) / h])
+        jac = _slope(self.forward, yaw, pitch, h)
         jac[[0, 1], [0, 1]] = np.maximum(jac[[0, 1], [0, 1]], MIN_SLOPE)
         return jac if abs(np.linalg.det(jac)) >= 1e-6 else np.diag(np.diag(jac))
 
@@ -106,8 +110,8 @@ class Calibration:
         c = want.copy()
         for _ in range(30):
             f = self.forward(*c)
-            step = np.clip(np.linalg.solve(self.jacobian(*c), want - f), -15.0, 15.0)  # damped: <= 15 degrees a step
-            c = np.clip(c + step, -89.0, 89.0)
+            step = np.clip(np.linalg.solve(self.jacobian(*c), want - f), -MAX_STEP, MAX_STEP)  # damped
+            c = np.clip(c + step, -MAX_TURN, MAX_TURN)
             if np.abs(step).max() < 1e-3:
                 break
         return Pose(float(c[0]), float(c[1]), target.roll)
@@ -235,8 +239,9 @@ class MeshRepositioner:
             if miss is None or np.abs(miss).max() <= self.tolerance:
                 break
             step = np.clip(np.linalg.solve(p.calibration.jacobian(commanded.yaw, commanded.pitch), miss),
-                           -MAX_CORRECTION, MAX_CORRECTION)
-            trial = Pose(*np.clip([commanded.yaw + step[0], commanded.pitch + step[1]], -89.0, 89.0), target.roll)
+                           -MAX_STEP, MAX_STEP)
+            turned = np.clip([commanded.yaw + step[0], commanded.pitch + step[1]], -MAX_TURN, MAX_TURN)
+            trial = Pose(*turned, target.roll)
             image = self._draw(p, trial, field, shot.intensity, texture)
             trial_miss = self._miss(image, target)
             if trial_miss is None or np.abs(trial_miss).max() >= np.abs(miss).max():
