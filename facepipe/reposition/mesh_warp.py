@@ -21,8 +21,8 @@ from scipy.spatial import Delaunay
 
 from facepipe.evaluate.pose import Pose, face_frame, from_camera, rotation_matrix, to_camera
 
-__all__ = ["HeadModel", "head_model", "background_plate", "project", "render", "rotate_head", "pose_change",
-           "triangle_labels", "triangle_maps"]
+__all__ = ["HeadModel", "head_model", "background_plate", "draw_order", "project", "render", "rotate_head",
+           "pose_change", "triangle_labels", "triangle_maps"]
 
 MESH_POINTS = 468  # the first points of a HeadModel are the face mesh; the head proxy follows
 _SHIFT = 4  # fixed-point bits for cv2.fillConvexPoly: sub-pixel triangle edges
@@ -255,6 +255,33 @@ def rotate_head(image: np.ndarray, model: HeadModel, rotation: np.ndarray,
     return render(image, model, dst, depth, plate, person)
 
 
+def draw_order(model: HeadModel, dst: np.ndarray, depth: np.ndarray) -> list[int]:
+    """Painter's order of `model`'s triangles at `dst` / `depth` (from `project`), later ones on top.
+
+    Two layers, each back to front by mean depth. First the head proxy's triangles that still face
+    the camera together with the face's triangles that turned away (their winding flipped against
+    `model.unwrapped`): a turned-away face triangle only shows where nothing nearer covers it (the far
+    cheek's edge, mirrored, rather than a hole). Then the face's triangles that face the camera:
+    proxy triangles reaching in from the rim never cover the cheek (the face never lies behind its
+    own head). Folded proxy triangles (the far rim, overtaken by the turning face) are dropped: their
+    mirrored strips of background stood out in teeth; `_fill_holes` fills the gap they leave.
+
+    Turned-away face triangles used to be a layer of their own above the whole proxy: looking down
+    45 degrees or more, the forehead's top edge turns away, and it was painted over the hair of the
+    proxy in front of it as a dark or skin-coloured hole (seen on generated faces at pitch -45/-60).
+    """
+    tris = model.triangles
+
+    def winding(p: np.ndarray) -> np.ndarray:
+        a, b, c = p[tris[:, 0]], p[tris[:, 1]], p[tris[:, 2]]
+        return np.sign((b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0]))
+
+    facing = winding(model.unwrapped) == winding(dst)
+    proxy = (tris >= MESH_POINTS).any(axis=1)
+    by_depth = np.argsort(depth[tris].mean(1), kind="stable")
+    return [int(t) for t in by_depth if proxy[t] == facing[t]] + [int(t) for t in by_depth if not proxy[t] and facing[t]]
+
+
 def render(image: np.ndarray, model: HeadModel, dst: np.ndarray, depth: np.ndarray,
            plate: np.ndarray | None = None, person: np.ndarray | None = None) -> np.ndarray:
     """Warp `image` so the head's points land at `dst` (from `project`), nearer triangles on top.
@@ -269,25 +296,8 @@ def render(image: np.ndarray, model: HeadModel, dst: np.ndarray, depth: np.ndarr
     plate = background_plate(image, model) if plate is None else plate
     image = cv2.copyMakeBorder(image, p, p, p, p, cv2.BORDER_REPLICATE)
     h, w = image.shape[:2]
-    src = model.texture
-    tris = model.triangles
-    # Painter's order in three layers, each back to front: the head proxy's triangles that still
-    # face the camera, then face triangles that turned away (their winding flipped), then the face
-    # triangles that face the camera. A turned-away face triangle only shows where nothing nearer
-    # covers it (the far cheek's edge, mirrored, rather than a hole), proxy triangles reaching in
-    # from the rim never cover the cheek (the face never lies behind its own head), and folded proxy
-    # triangles (the far rim, overtaken by the turning face) are dropped: their mirrored strips of
-    # background stood out in teeth; the gap they leave is filled by `_fill_holes`.
-    def winding(p: np.ndarray) -> np.ndarray:
-        a, b, c = p[tris[:, 0]], p[tris[:, 1]], p[tris[:, 2]]
-        return np.sign((b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0]))
-
-    facing = winding(model.unwrapped) == winding(dst)
-    proxy = (tris >= MESH_POINTS).any(axis=1)
-    by_depth = np.argsort(depth[tris].mean(1), kind="stable")
-    order = ([t for t in by_depth if proxy[t] and facing[t]] + [t for t in by_depth if not proxy[t] and not facing[t]]
-             + [t for t in by_depth if not proxy[t] and facing[t]])
-    labels = triangle_labels((h, w), dst, tris, order)
+    src, tris = model.texture, model.triangles
+    labels = triangle_labels((h, w), dst, tris, draw_order(model, dst, depth))
     _fill_holes(labels, dst)
     map_x, map_y = triangle_maps(labels, src, dst, tris)
     head = cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
@@ -297,7 +307,8 @@ def render(image: np.ndarray, model: HeadModel, dst: np.ndarray, depth: np.ndarr
     alpha = cv2.GaussianBlur((labels >= 0).astype(np.float32), (3, 3), 0)
     if person is not None:
         person = cv2.copyMakeBorder(person.astype(np.float32), p, p, p, p, cv2.BORDER_REPLICATE)
-        mesh_cover = np.isin(labels, np.flatnonzero(~proxy))  # the face itself is never see-through
+        face_triangles = np.flatnonzero(~(tris >= MESH_POINTS).any(axis=1))
+        mesh_cover = np.isin(labels, face_triangles)  # the face itself is never see-through
         moved = cv2.remap(person, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         alpha *= np.where(mesh_cover, 1.0, moved)
     alpha = alpha[..., None]

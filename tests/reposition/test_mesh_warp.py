@@ -10,8 +10,8 @@ from photos import PHOTOS
 from facepipe.config import RepositionConf
 from facepipe.evaluate.pose import Pose, face_frame, head_pose
 from facepipe.reposition.mesh import build
-from facepipe.reposition.mesh_warp import (BACK_LOWEST, BACK_TEXTURE_OUT, MESH_POINTS, _back_of_head, _behind_rim,
-                                          head_model, pose_change, rotate_head, unwrap)
+from facepipe.reposition.mesh_warp import (BACK_LOWEST, BACK_TEXTURE_OUT, MESH_POINTS, HeadModel, _back_of_head,
+                                          _behind_rim, draw_order, head_model, pose_change, rotate_head, unwrap)
 from facepipe.reposition.plan import Shot
 
 
@@ -70,6 +70,26 @@ def test_unwrap_keeps_directions_and_measures_the_angle_from_the_face_axis():
     np.testing.assert_allclose(uv[1], [np.pi / 2, 0], atol=1e-12)
     np.testing.assert_allclose(uv[2], [0, -np.pi / 2], atol=1e-12)  # up in the head is up in the image (y down)
     np.testing.assert_allclose(uv[3], [-3 * np.pi / 4, 0], atol=1e-12)  # behind the rim: beyond pi / 2
+
+
+@pytest.mark.parametrize("turned_away_nearer", [False, True])
+def test_a_turned_away_face_triangle_is_drawn_only_where_nothing_nearer_covers_it(turned_away_nearer):
+    """Four triangles over one spot: a face triangle that turned away, a proxy triangle facing the
+    camera, a face triangle facing it (always on top) and a folded proxy triangle (never drawn).
+    The turned-away one goes under the proxy when the proxy is nearer, over it when it is further."""
+    corners = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
+    dst = np.zeros((MESH_POINTS + 6, 2))
+    unwrapped = np.zeros_like(dst)
+    depth = np.zeros(len(dst))
+    triangles = np.array([[0, 1, 2], [MESH_POINTS, MESH_POINTS + 1, MESH_POINTS + 2], [3, 4, 5],
+                          [MESH_POINTS + 3, MESH_POINTS + 4, MESH_POINTS + 5]])
+    mirrored = corners * [-1.0, 1.0]  # laid out mirrored: projected, its winding is flipped
+    for t, (layout, z) in enumerate([(mirrored, 5.0 if turned_away_nearer else 1.0), (corners, 3.0),
+                                     (corners, 0.0), (mirrored, 9.0)]):
+        dst[triangles[t]], unwrapped[triangles[t]], depth[triangles[t]] = corners, layout, z
+    model = HeadModel(points=np.zeros((len(dst), 3)), pivot=np.zeros(3), triangles=triangles,
+                      unwrapped=unwrapped, texture=dst.copy())
+    assert draw_order(model, dst, depth) == ([1, 0, 2] if turned_away_nearer else [0, 1, 2])
 
 
 def test_head_proxy_never_stands_in_front_of_the_face_outline(landmarker):
