@@ -179,3 +179,19 @@ def test_a_turned_face_stays_where_it_was_in_the_frame(landmarker):
     for turn in (Pose(src.yaw + 30, src.pitch, src.roll), Pose(src.yaw, src.pitch - 30, src.roll)):
         moved = landmarker(rotate_head(image, model, pose_change(frame, turn))).points
         assert np.linalg.norm(moved[:, :2].mean(0) - points[:, :2].mean(0)) < 0.08 * width
+
+
+def test_closed_loop_turns_less_when_the_calibrated_render_cannot_be_read(landmarker, models):
+    """Without calibration and with twice the yaw it needs (`yaw_gain` 2), yaw 40 is commanded as
+    about 80 degrees: that render has no landmarkable face, so the loop retries nearer the requested
+    angle, keeps a render it can read and corrects it (the loop's Jacobian is the wrong calibration's,
+    so its corrections overshoot: within 3 degrees, not the 2 of `pose_tolerance`); without the loop
+    the output stays unreadable."""
+    image = PHOTOS["astronaut"]()
+    outputs = {}
+    for steps in (0, 8):
+        repositioner = build(RepositionConf(calibrate=False, yaw_gain=2.0, max_pose_steps=steps), models)
+        outputs[steps] = repositioner.render(repositioner.prepare(image), Shot("t", "grid", 40.0, 0.0))
+    assert landmarker.pose(outputs[0]) is None
+    got = landmarker.pose(outputs[8])
+    assert got is not None and abs(got.yaw - 40.0) <= 3.0 and abs(got.pitch) <= 3.0
