@@ -28,8 +28,8 @@ import numpy as np
 from facepipe.config import EXPRESSION_NAMES, RepositionConf
 from facepipe.evaluate.pose import Pose, angles, face_frame
 from facepipe.reposition import landmarks, segmentation
-from facepipe.reposition.expressions import (INNER_LIPS, ExpressionField, expression_fields, neutralizing_offsets,
-                                             paint_mouth)
+from facepipe.reposition.expressions import (INNER_LIPS, OPEN_GAP, OUTER_LIPS, ExpressionField, expression_fields,
+                                             mouth_gap, neutralizing_offsets, paint_closed_lips, paint_mouth)
 from facepipe.reposition.gaze import shift_gaze
 from facepipe.reposition.mesh_warp import HeadModel, background_plate, head_model, pose_change, project, render
 from facepipe.reposition.plan import Shot
@@ -157,6 +157,7 @@ class PreparedFace:
     # open it: the closed triangulation joins the lips past the opening, in streaks once it opens; the
     # closed one stays for the rest (laid out open, grid renders changed: identity 90.2% vs 91.1%)
     open_mouth_model: Optional[HeadModel] = None
+    closed_lips: bool = False  # `neutral` closes an open source mouth: its seam is painted (`paint_closed_lips`)
 
 
 class MeshRepositioner:
@@ -183,6 +184,7 @@ class MeshRepositioner:
         frame = face_frame(face.points)
         fields = expression_fields(model.points[:468], frame)
         neutral = np.zeros_like(model.points)
+        closed_lips = self.neutralize and mouth_gap(model.points[:468], frame) > OPEN_GAP
         if self.neutralize:
             neutral[:468] = neutralizing_offsets(model.points[:468], frame)
         person = self.segmenter(image) if self.segmenter is not None else None
@@ -191,6 +193,7 @@ class MeshRepositioner:
                                 frame=frame, expressions=fields, neutral=neutral,
                                 open_mouth_model=head_model(face.points, image.shape[:2],
                                                             layout=fields[MOUTH_LAYOUT].offsets),
+                                closed_lips=closed_lips,
                                 shading=self._shading(image, face.points))
         return replace(prepared, calibration=self._calibration(prepared))
 
@@ -286,6 +289,8 @@ class MeshRepositioner:
         out = render(p.image if texture is None else texture, model, dst, depth, p.plate, p.person)
         if opened:
             out = paint_mouth(out, dst[list(INNER_LIPS)] - model.pad, field.teeth)
+        elif p.closed_lips:
+            out = paint_closed_lips(out, dst[list(INNER_LIPS)] - model.pad, dst[list(OUTER_LIPS)] - model.pad)
         return out
 
 

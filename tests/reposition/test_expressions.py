@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 from photos import PHOTOS
 
 from facepipe.config import RepositionConf
 from facepipe.evaluate.expression import EYE_CLOSED_BELOW, geometry
+from facepipe.reposition.expressions import paint_closed_lips
 from facepipe.reposition.mesh import build
 from facepipe.reposition.plan import Shot
 
@@ -95,3 +97,27 @@ def test_an_opened_mouth_is_not_joined_to_the_lower_lip_across_its_edge(prepared
     across = [t for t in faces[photo].open_mouth_model.triangles.tolist()
               if set(t) & upper and set(t) & lower and not set(t) <= set(INNER_LIPS)]
     assert len(across) <= 2, across  # two slivers at an upper-lip vertex next to the opening remain
+
+
+def test_closed_lips_lose_the_teeth_between_them():
+    """Lips closed over a bright strip (squeezed teeth): the strip takes a shade of the lips' colour,
+    darker than the lips and far from white, and nothing outside the lips' box changes."""
+    image = np.full((40, 60, 3), (200, 160, 140), np.uint8)  # skin
+    xs = np.linspace(15, 45, 11)
+    upper = np.column_stack([xs, 20 - 0.6 * np.sin(np.linspace(0, np.pi, 11))])
+    lower = np.column_stack([xs, 20 + 0.6 * np.sin(np.linspace(0, np.pi, 11))])
+    lips = np.concatenate([upper, lower[-2:0:-1]])  # INNER_LIPS order: over the top, back underneath
+    outer = np.concatenate([np.column_stack([xs, 20 - 4 * np.sin(np.linspace(0, np.pi, 11))]),
+                            np.column_stack([xs, 20 + 4 * np.sin(np.linspace(0, np.pi, 11))])[-2:0:-1]])
+    cv2.fillPoly(image, [np.round(outer).astype(np.int32)], (170, 80, 90))  # lips
+    image[19:22, 17:44] = 250  # the squeezed teeth
+    out = paint_closed_lips(image, lips, outer)
+    seam = out[20, 20:41].astype(int)
+    assert seam.max() < 170 and np.all(seam[:, 0] > seam[:, 1])  # lip-coloured, darker than the lips
+    assert np.array_equal(out[:, :10], image[:, :10]) and np.array_equal(out[:, 51:], image[:, 51:])
+
+
+def test_only_an_open_source_mouth_gets_its_seam_painted(prepared):
+    """The astronaut smiles with parted lips (neutralising closes them); Grace Hopper's are closed."""
+    _, faces = prepared
+    assert faces["astronaut"].closed_lips and not faces["grace_hopper"].closed_lips
