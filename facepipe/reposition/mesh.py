@@ -47,7 +47,7 @@ MOUTH_LAYOUT = "surprise"  # the widest-open mouth: open-mouth shots use a head 
 # share of the way from the requested angles to it (0: the mesh turned exactly as requested). The
 # calibration turns the mesh up to 1.3x further than requested, which pushes a 64 px generated face's
 # chin or forehead out of its frame: within +-30 degrees (20 faces, step 15) 84 of 500 renders had no
-# face the landmarker would read, and so no measured pose in labels.csv; 29 with these retries.
+# face the landmarker would read, and so no measured pose in labels.csv; 28 with these retries.
 UNREADABLE_RETRIES = (0.5, 0.0)
 
 

@@ -13,6 +13,7 @@ what a turning head uncovers is background, never a hole.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import cv2
@@ -58,6 +59,11 @@ class HeadModel:
     unwrapped: np.ndarray
     texture: np.ndarray
     pad: int = 0
+
+    @functools.cached_property
+    def proxy_triangles(self) -> np.ndarray:
+        """`[T]` bool: the triangles with a head-proxy vertex (the rest are the face mesh's own)."""
+        return (self.triangles >= MESH_POINTS).any(axis=1)
 
 
 def _ellipsoid_points(centre: np.ndarray, axes: np.ndarray, radii: np.ndarray, n_lat: int = 9,
@@ -277,7 +283,7 @@ def draw_order(model: HeadModel, dst: np.ndarray, depth: np.ndarray) -> list[int
         return np.sign((b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0]))
 
     facing = winding(model.unwrapped) == winding(dst)
-    proxy = (tris >= MESH_POINTS).any(axis=1)
+    proxy = model.proxy_triangles
     by_depth = np.argsort(depth[tris].mean(1), kind="stable")
     return [int(t) for t in by_depth if proxy[t] == facing[t]] + [int(t) for t in by_depth if not proxy[t] and facing[t]]
 
@@ -307,8 +313,7 @@ def render(image: np.ndarray, model: HeadModel, dst: np.ndarray, depth: np.ndarr
     alpha = cv2.GaussianBlur((labels >= 0).astype(np.float32), (3, 3), 0)
     if person is not None:
         person = cv2.copyMakeBorder(person.astype(np.float32), p, p, p, p, cv2.BORDER_REPLICATE)
-        face_triangles = np.flatnonzero(~(tris >= MESH_POINTS).any(axis=1))
-        mesh_cover = np.isin(labels, face_triangles)  # the face itself is never see-through
+        mesh_cover = np.isin(labels, np.flatnonzero(~model.proxy_triangles))  # the face itself is never see-through
         moved = cv2.remap(person, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         alpha *= np.where(mesh_cover, 1.0, moved)
     alpha = alpha[..., None]
