@@ -39,6 +39,7 @@ MAX_ANGLE_LIMIT = 90
 # Expressions the reposition stage knows how to make (facepipe/reposition/); `expressions.names` picks from these.
 EXPRESSION_NAMES = ("neutral", "smile", "laugh", "surprise", "sad", "angry", "blink", "wink")
 SHADING_FILE = "models/expressions/shading.npz"  # the committed expression shading model (stage learn_shading)
+SMILE_SHAPE_FILE = "models/expressions/smile_shape.npz"  # the committed smile shape (stage learn_shading)
 IMAGE_FORMATS = ("png", "jpeg", "webp")
 
 
@@ -138,7 +139,7 @@ class RepositionConf:
     calibrate: bool = True  # mesh: fit each source's measured-vs-commanded pose on 5 x 5 probe renders
     segment: bool = True  # mesh: only the person moves (MediaPipe selfie segmentation), not the background
     yaw_gain: float = 1.3  # mesh, when not calibrating: requested yaw changes x this
-    neutralize: bool = True  # close an open, smiling source mouth first: "neutral" shots look neutral
+    neutralize: bool = True  # take a source's own smile out and close its open lips first: "neutral" shots look neutral
     # A generated face turned further than this (|yaw| or |pitch|, degrees) is resampled: the warp
     # can only show what the source saw. Photos are used as given.
     max_source_angle: float = 20.0
@@ -148,6 +149,9 @@ class RepositionConf:
     # the luminance residual is applied x intensity x shading_gain
     shading: Optional[str] = SHADING_FILE
     shading_gain: float = 3.5
+    # mesh, with neutralize: the learned shape of a smile (`reposition/smile_shape.py`), taken out of a
+    # smiling source beyond the neutral range; None = only open lips are closed
+    smile_shape: Optional[str] = SMILE_SHAPE_FILE
 
     def __post_init__(self) -> None:
         _check(0 <= self.shading_gain <= 5, "reposition.shading_gain", self.shading_gain, "a number in [0, 5]")
@@ -289,6 +293,7 @@ class ShadingConf:
 
     data_dir: str = "../shared/data"  # see its README; never committed
     file: str = SHADING_FILE  # written by the stage, committed, read by reposition.shading
+    smile_file: str = SMILE_SHAPE_FILE  # the smile shape, learned from the same faces; read by reposition.smile_shape
     # face set (celeba, utkface) -> how many of its first images (None: all); CelebA from 5001 on is the
     # fer tuning set. Adding all of UTKFace gave surprise a map but matched fer less often (README).
     sets: dict[str, Optional[int]] = field(default_factory=lambda: {"celeba": 5000})

@@ -34,6 +34,7 @@ from facepipe.reposition.gaze import shift_gaze
 from facepipe.reposition.mesh_warp import HeadModel, background_plate, head_model, pose_change, project, render
 from facepipe.reposition.plan import Shot
 from facepipe.reposition.shading import ShadingModel, shade
+from facepipe.reposition.smile_shape import SmileShape
 
 __all__ = ["PreparedFace", "Calibration", "MeshRepositioner", "build"]
 
@@ -169,10 +170,11 @@ class MeshRepositioner:
     def __init__(self, landmarker: landmarks.FaceLandmarker, yaw_gain: float, neutralize: bool = True,
                  calibrate: bool = True, segmenter: Optional[segmentation.PersonSegmenter] = None,
                  shading: Optional[ShadingModel] = None, shading_gain: float = 3.5,
-                 pose_tolerance: float = 2.0, max_pose_steps: int = 8):
+                 pose_tolerance: float = 2.0, max_pose_steps: int = 8, smile_shape: Optional[SmileShape] = None):
         self.landmarker = landmarker
         self.segmenter = segmenter
         self.shading, self.shading_gain = shading, shading_gain
+        self.smile_shape = smile_shape  # neutralize: the learned smile taken out of a smiling source
         self.yaw_gain = yaw_gain  # the fallback when calibration is off or its probes are unreadable
         self.neutralize = neutralize
         self.calibrate = calibrate
@@ -186,7 +188,7 @@ class MeshRepositioner:
         neutral = np.zeros_like(model.points)
         closed_lips = self.neutralize and mouth_gap(model.points[:468], frame) > OPEN_GAP
         if self.neutralize:
-            neutral[:468] = neutralizing_offsets(model.points[:468], frame)
+            neutral[:468] = neutralizing_offsets(model.points[:468], frame, self.smile_shape)
         person = self.segmenter(image) if self.segmenter is not None else None
         prepared = PreparedFace(image=image, person=person, face=face, model=model,
                                 plate=background_plate(image, model),
@@ -298,5 +300,6 @@ def build(cfg: RepositionConf, models: Any, job: Any = None) -> MeshRepositioner
     """Factory named by `conf/reposition/mesh.yaml`."""
     segmenter = segmentation.build(models) if cfg.segment else None
     shading = ShadingModel.load(cfg.shading) if cfg.shading else None
+    smile_shape = SmileShape.load(cfg.smile_shape) if cfg.smile_shape else None
     return MeshRepositioner(landmarks.build(models), cfg.yaw_gain, cfg.neutralize, cfg.calibrate, segmenter,
-                            shading, cfg.shading_gain, cfg.pose_tolerance, cfg.max_pose_steps)
+                            shading, cfg.shading_gain, cfg.pose_tolerance, cfg.max_pose_steps, smile_shape)

@@ -1,11 +1,14 @@
-"""Stage `learn_shading`: the expression shading model, learned from CelebA faces that fer labels.
+"""Stage `learn_shading`: the expression shading model and the smile's shape, learned from CelebA faces
+that fer labels.
 
 Reads the face sets in `shading.sets` (../shared/data, research-only, never committed: CelebA's first
 5,000 faces by default; UTKFace can be added), each upsampled until its shorter side is at least
 `shading.min_side`, landmarks them (a face the landmarker cannot read is skipped), scores fer's seven
 emotions on each and learns one luminance residual per emotion (`reposition.shading.learn`).
 Writes `shading.file` and its card `<file>.json` (data sha256, faces used, effective faces per
-emotion) and logs both, with a picture of the maps, to MLflow.
+emotion) and logs both, with a picture of the maps, to MLflow. From the same faces' meshes it learns the
+shape of a smile (`reposition.smile_shape.learn`) into `shading.smile_file`; its threshold and the
+smile amounts per fer label go into the same card.
 
 fer labels these faces and fer also scores our expressions, so the benchmarks never use them: the fer
 tuning set starts at CelebA image 5001 (`benchmarks/expression_tuning.py`; keep `sets.celeba` at or
@@ -25,6 +28,7 @@ from facepipe.evaluate.emotion import EMOTIONS
 from facepipe.io import sha256_file, write_json
 from facepipe.reposition import landmarks
 from facepipe.reposition.landmarks import NoFaceError
+from facepipe.reposition import smile_shape
 from facepipe.reposition.shading import ShadingModel, learn
 from facepipe.upscale.sr.data import FILES, load_hr_faces
 
@@ -79,17 +83,25 @@ def run(cfg: ShadingConf, models, tracker) -> Path:
     model = learn(faces, all_meshes, cfg.side, cfg.highpass_sigma, cfg.min_faces)
     out = Path(cfg.file)
     model.save(out)
+    smile, amounts = smile_shape.learn(all_meshes, all_probs)
+    smile.save(cfg.smile_file)
     top = all_probs.argmax(1)
     card = {"data": data, "labels": "fer_emotion probabilities (soft, weight p^2 per emotion)",
             "top_label_counts": {e: int((top == i).sum()) for i, e in enumerate(EMOTIONS)},
             "effective_faces": {e: round(w, 1) for e, w in model.faces.items()},
             "maps": list(model.maps), "no_map_below_effective_faces": cfg.min_faces,
-            "min_side": cfg.min_side, "side": cfg.side, "highpass_sigma": cfg.highpass_sigma}
+            "min_side": cfg.min_side, "side": cfg.side, "highpass_sigma": cfg.highpass_sigma,
+            "smile_shape": {"file": Path(cfg.smile_file).name, "threshold": round(smile.threshold, 3),
+                            "threshold_is": f"percentile {smile_shape.THRESHOLD_PERCENTILE:g} of the faces read as neutral",
+                            "amount_percentiles_10_50_90": {
+                                e: [round(float(v), 3) for v in np.percentile(amounts[top == i], [10, 50, 90])]
+                                for i, e in enumerate(EMOTIONS) if (top == i).any()}}}
     card_path = out.with_suffix(".json")
     write_json(card_path, card, overwrite=True)
     picture = out.with_suffix(".png")
     preview(model, picture)
     tracker.log_metrics({f"shading.effective_faces.{e}": w for e, w in model.faces.items()})
-    for p in (out, card_path, picture):
+    tracker.log_metrics({"shading.smile_threshold": smile.threshold})
+    for p in (out, card_path, picture, Path(cfg.smile_file)):
         tracker.log_artifact(p, "shading")
     return out
