@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from typing import Sequence
 
 import cv2
 import numpy as np
@@ -22,7 +23,7 @@ from scipy.spatial import Delaunay
 
 from facepipe.evaluate.pose import Pose, face_frame, from_camera, rotation_matrix, to_camera
 
-__all__ = ["HeadModel", "head_model", "background_plate", "draw_order", "project", "render", "rotate_head",
+__all__ = ["HeadModel", "head_model", "background_plate", "draw_order", "outline_follow", "project", "render", "rotate_head",
            "pose_change", "triangle_labels", "triangle_maps"]
 
 MESH_POINTS = 468  # the first points of a HeadModel are the face mesh; the head proxy follows
@@ -173,6 +174,23 @@ def head_model(points: np.ndarray, image_shape: tuple[int, int], depth_gain: flo
     unwrapped = np.concatenate([laid_out, proxy_uv[clear], unwrap(back, centre, axes, radii)])
     return HeadModel(points=moving, pivot=cam.mean(0), triangles=Delaunay(unwrapped).simplices, unwrapped=unwrapped,
                      texture=texture, pad=pad)
+
+
+def outline_follow(points: np.ndarray, outline: Sequence[int], sigma: float) -> np.ndarray:
+    """`[K - MESH_POINTS, len(outline)]` weights that carry the face outline's offsets onto the head proxy:
+    `offsets[MESH_POINTS:] += weights @ offsets[outline]` (`points` `[K, 3]`, a `HeadModel`'s).
+
+    An expression moves the face mesh, and where the jaw drops, its outline too; the proxy stayed put, so
+    the chin slid over the proxy points below it, their triangles folded (dropped by `draw_order`) and
+    the gap was filled from the neck in a jagged dark edge along the chin. Each proxy point now moves by
+    the Gaussian-weighted mean of the outline points' offsets, faded by the same Gaussian of its distance
+    to the nearest one (`sigma` in face widths): the skin just below the chin goes with it, the neck and
+    the back of the head stay.
+    """
+    width = float(np.linalg.norm(points[454] - points[234]))
+    d2 = ((points[MESH_POINTS:, None] - points[list(outline)][None]) ** 2).sum(-1)
+    kernel = np.exp(-d2 / (2 * (sigma * width) ** 2))
+    return kernel / np.maximum(kernel.sum(1, keepdims=True), 1e-300) * kernel.max(1, keepdims=True)
 
 
 def _fill_holes(labels: np.ndarray, dst: np.ndarray) -> None:

@@ -9,9 +9,11 @@ from photos import PHOTOS
 
 from facepipe.config import RepositionConf
 from facepipe.evaluate.pose import Pose, face_frame, head_pose
+from facepipe.reposition.expressions import FACE_OVAL
 from facepipe.reposition.mesh import build
 from facepipe.reposition.mesh_warp import (BACK_LOWEST, BACK_TEXTURE_OUT, MESH_POINTS, HeadModel, _back_of_head,
-                                          _behind_rim, draw_order, head_model, pose_change, rotate_head, unwrap)
+                                          _behind_rim, draw_order, head_model, outline_follow, pose_change, rotate_head,
+                                          unwrap)
 from facepipe.reposition.plan import Shot
 
 
@@ -101,6 +103,23 @@ def test_head_proxy_never_stands_in_front_of_the_face_outline(landmarker):
     rim = mesh[cv2.convexHull(mesh[:, :2].astype(np.float32), returnPoints=False)[:, 0]]
     nearest = np.linalg.norm(proxy[:, None, :2] - rim[None, :, :2], axis=2).argmin(1)
     assert len(proxy) > 50 and np.all(proxy[:, 2] <= rim[nearest, 2] + 1e-9)
+
+
+def test_head_proxy_follows_the_face_outline_only_near_it(landmarker):
+    """Moved as one, the outline carries the proxy points beside it almost all the way and leaves the
+    far ones (the neck's lower part, the back of the head) where they were: a dropped jaw takes the skin
+    below the chin with it instead of folding the proxy's triangles over the chin."""
+    image = PHOTOS["astronaut"]()
+    model = head_model(landmarker(image).points, image.shape[:2])
+    width = np.linalg.norm(model.points[454] - model.points[234])
+    weights = outline_follow(model.points, FACE_OVAL, 0.12)
+    shift = np.array([0.0, -0.1 * width, 0.0])  # the whole outline down by a tenth of the face's width
+    moved = weights @ np.tile(shift, (len(FACE_OVAL), 1))
+    gap = np.linalg.norm(model.points[MESH_POINTS:, None] - model.points[list(FACE_OVAL)][None], axis=2).min(1) / width
+    share = moved[:, 1] / shift[1]
+    assert np.all((share >= 0) & (share <= 1 + 1e-9)) and np.allclose(moved[:, [0, 2]], 0)
+    assert (gap < 0.05).any() and np.all(share[gap < 0.05] > 0.9)
+    assert (gap > 0.5).any() and np.all(share[gap > 0.5] < 0.01)
 
 
 def test_behind_rim_moves_only_points_in_front_of_their_nearest_outline_point():
