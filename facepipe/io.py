@@ -31,6 +31,7 @@ __all__ = [
     "read_image",
     "write_json",
     "write_npy",
+    "read_npz",
     "claim_dir",
     "sha256_bytes",
     "sha256_file",
@@ -208,3 +209,22 @@ def project_path(path: str | os.PathLike) -> Path:
         return p
     in_project = PROJECT_ROOT / p
     return in_project if in_project.exists() else p
+
+
+def read_npz(path: str | os.PathLike, keys: tuple[str, ...], setting: str, kind: str, writer: str,
+             otherwise: str) -> tuple[Path, dict[str, np.ndarray]]:
+    """A committed model's arrays `keys` from its `.npz` (no pickle; found by `project_path`) and the path read.
+
+    A missing file, or one without those arrays, is a `ConfigError` naming the `setting` that points at it
+    (e.g. "reposition.shading"), what it should be (`kind`, "a shading model"), what writes it (`writer`)
+    and the setting's other valid value (`otherwise`, "null (no shading)").
+    """
+    path = project_path(path)
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return path, {k: z[k] for k in keys}
+    except FileNotFoundError:
+        raise ConfigError(f"{setting} file {str(path)!r} does not exist; valid: a file written by {writer}, "
+                          f"or {otherwise}") from None
+    except (KeyError, ValueError, OSError) as e:
+        raise ConfigError(f"{setting} file {str(path)!r} is not {kind} ({e}); valid: a file written by {writer}") from None

@@ -31,7 +31,7 @@ from scipy.spatial import Delaunay
 from facepipe.errors import ConfigError
 from facepipe.evaluate.emotion import EMOTIONS, EXPECTED_EMOTION
 from facepipe.evaluate.pose import face_frame, to_camera
-from facepipe.io import atomic_write, project_path
+from facepipe.io import atomic_write, read_npz
 from facepipe.reposition.expressions import INNER_LIPS, face_plane
 from facepipe.reposition.mesh_warp import triangle_labels, triangle_maps
 
@@ -40,6 +40,7 @@ __all__ = ["ShadingModel", "learn", "canonical_shape", "warp_triangles", "shade"
 SIDE = 128  # canonical square, pixels
 HIGHPASS_SIGMA = 10.0  # canonical pixels: slower changes (lighting, skin tone) are not the expression's
 _LOG_OFFSET = 8.0  # log(I + 8): dark pixels do not blow up
+LEARNED_BY = "`python -m facepipe stage learn_shading`"  # what writes the model files here
 SHADED = tuple(sorted(set(EXPECTED_EMOTION.values())))  # the emotions with a residual: angry, happy, sad, surprise
 # An emotion seen in fewer effective faces (sum of p^2) than this gets no map: its mean is noise
 # (CelebA's first 5,000 faces hold about 11 for surprise, whose map then broke the landmarker on 1 in 7 renders).
@@ -66,17 +67,9 @@ class ShadingModel:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "ShadingModel":
-        path = project_path(path)
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                keys = ("canonical", "triangles", "names", "maps", "face_names", "faces", "neutral", "sigma")
-                canonical, triangles, names, maps, face_names, faces, neutral, sigma = (z[k] for k in keys)
-        except FileNotFoundError:
-            raise ConfigError(f"reposition.shading file {str(path)!r} does not exist; valid: a file written by "
-                              "`python -m facepipe stage learn_shading`, or null (no shading)") from None
-        except (KeyError, ValueError, OSError) as e:
-            raise ConfigError(f"reposition.shading file {str(path)!r} is not a shading model ({e}); valid: a "
-                              "file written by `python -m facepipe stage learn_shading`") from None
+        keys = ("canonical", "triangles", "names", "maps", "face_names", "faces", "neutral", "sigma")
+        path, z = read_npz(path, keys, "reposition.shading", "a shading model", LEARNED_BY, "null (no shading)")
+        canonical, triangles, names, maps, face_names, faces, neutral, sigma = (z[k] for k in keys)
         if canonical.shape != (468, 2) or maps.ndim != 3 or maps.shape[0] != len(names):
             raise ConfigError(f"reposition.shading file {str(path)!r}: canonical {canonical.shape}, maps "
                               f"{maps.shape}; valid: canonical (468, 2) and one map per name")

@@ -24,8 +24,9 @@ import numpy as np
 from facepipe.errors import ConfigError
 from facepipe.evaluate.emotion import EMOTIONS
 from facepipe.evaluate.pose import face_frame, to_camera
-from facepipe.io import atomic_write, project_path
+from facepipe.io import atomic_write, read_npz
 from facepipe.reposition.expressions import RIGID
+from facepipe.reposition.shading import LEARNED_BY
 
 __all__ = ["SmileShape", "learn", "frontal"]
 
@@ -68,16 +69,9 @@ class SmileShape:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "SmileShape":
-        path = project_path(path)
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                neutral, smile, threshold = z["neutral"], z["smile"], float(z["threshold"])
-        except FileNotFoundError:
-            raise ConfigError(f"reposition.smile_shape file {str(path)!r} does not exist; valid: a file written by "
-                              "`python -m facepipe stage learn_shading`, or null (close the lips only)") from None
-        except (KeyError, ValueError, OSError) as e:
-            raise ConfigError(f"reposition.smile_shape file {str(path)!r} is not a smile shape ({e}); valid: a "
-                              "file written by `python -m facepipe stage learn_shading`") from None
+        path, z = read_npz(path, ("neutral", "smile", "threshold"), "reposition.smile_shape", "a smile shape",
+                           LEARNED_BY, "null (close the lips only)")
+        neutral, smile, threshold = z["neutral"], z["smile"], float(z["threshold"])
         if neutral.shape != (468, 3) or smile.shape != (468, 3) or not np.any(smile):
             raise ConfigError(f"reposition.smile_shape file {str(path)!r}: neutral {neutral.shape}, smile "
                               f"{smile.shape}; valid: two (468, 3) arrays, the smile not all zero")
