@@ -23,8 +23,8 @@ from scipy.spatial import Delaunay
 
 from facepipe.evaluate.pose import Pose, face_frame, from_camera, rotation_matrix, to_camera
 
-__all__ = ["HeadModel", "head_model", "background_plate", "draw_order", "outline_follow", "project", "render", "rotate_head",
-           "pose_change", "triangle_labels", "triangle_maps"]
+__all__ = ["HeadModel", "head_model", "background_plate", "draw_order", "outline_follow", "project", "render",
+           "rotate_head", "pose_change", "triangle_labels", "triangle_maps"]
 
 MESH_POINTS = 468  # the first points of a HeadModel are the face mesh; the head proxy follows
 _SHIFT = 4  # fixed-point bits for cv2.fillConvexPoly: sub-pixel triangle edges

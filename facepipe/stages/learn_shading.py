@@ -26,9 +26,8 @@ from facepipe.config import ShadingConf
 from facepipe.evaluate import emotion
 from facepipe.evaluate.emotion import EMOTIONS
 from facepipe.io import sha256_file, write_json
-from facepipe.reposition import landmarks
+from facepipe.reposition import landmarks, smile_shape
 from facepipe.reposition.landmarks import NoFaceError
-from facepipe.reposition import smile_shape
 from facepipe.reposition.shading import ShadingModel, learn
 from facepipe.upscale.sr.data import FILES, load_hr_faces
 
@@ -100,8 +99,8 @@ def run(cfg: ShadingConf, models, tracker) -> Path:
     write_json(card_path, card, overwrite=True)
     picture = out.with_suffix(".png")
     preview(model, picture)
-    tracker.log_metrics({f"shading.effective_faces.{e}": w for e, w in model.faces.items()})
-    tracker.log_metrics({"shading.smile_threshold": smile.threshold})
+    tracker.log_metrics({**{f"shading.effective_faces.{e}": w for e, w in model.faces.items()},
+                         "shading.smile_threshold": smile.threshold})
     for p in (out, card_path, picture, Path(cfg.smile_file)):
         tracker.log_artifact(p, "shading")
     return out
