@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Pose", "rotation_matrix", "angles", "face_frame", "head_pose", "to_camera", "from_camera"]
+__all__ = ["Pose", "rotation_matrix", "angles", "face_frame", "face_width", "head_pose", "to_camera", "from_camera"]
 
 # (subject's right, subject's left) landmark pairs on rigid parts: eye corners, cheek/temple edges.
 SYMMETRIC_PAIRS = ((33, 263), (133, 362), (234, 454), (127, 356), (93, 323), (132, 361))
@@ -85,6 +85,12 @@ def face_frame(points: np.ndarray) -> np.ndarray:
     up -= up.dot(across) * across
     up /= np.linalg.norm(up)
     return np.column_stack([across, up, np.cross(across, up)])
+
+
+def face_width(points: np.ndarray) -> float:
+    """Distance between the face outline's points level with the eyes (234, 454), in the points' units:
+    the unit that expressions, neutralising and the head proxy measure their offsets in."""
+    return float(np.linalg.norm(points[454] - points[234]))
 
 
 def head_pose(points: np.ndarray) -> Pose:

@@ -22,6 +22,7 @@ import numpy as np
 from scipy.interpolate import RBFInterpolator
 
 from facepipe.config import EXPRESSION_NAMES
+from facepipe.evaluate.pose import face_width
 
 if TYPE_CHECKING:
     from facepipe.reposition.smile_shape import SmileShape
@@ -142,7 +143,7 @@ def _spread(moves: dict[int, np.ndarray], local: np.ndarray, free_jaw: bool) -> 
 
 def face_plane(points_cam: np.ndarray, axes: np.ndarray) -> tuple[float, np.ndarray]:
     """Face width and face-plane coordinates `[468, 2]` in face widths."""
-    width = float(np.linalg.norm(points_cam[454] - points_cam[234]))
+    width = face_width(points_cam)
     return width, (points_cam - points_cam.mean(0)) @ axes[:, :2] / width
 
 
@@ -202,8 +203,7 @@ def neutralizing_offsets(points_cam: np.ndarray, axes: np.ndarray, smile: SmileS
 
 def mouth_gap(points_cam: np.ndarray, axes: np.ndarray) -> float:
     """The inner lips' gap at the midline, in face widths along the face's up axis."""
-    width = float(np.linalg.norm(points_cam[454] - points_cam[234]))
-    return float((points_cam[13] - points_cam[14]) @ axes[:, 1]) / width
+    return float((points_cam[13] - points_cam[14]) @ axes[:, 1]) / face_width(points_cam)
 
 
 def polygon_alpha(polygon: np.ndarray, shape: tuple[int, int], supersample: int) -> np.ndarray:

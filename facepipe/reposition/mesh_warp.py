@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 from scipy.spatial import Delaunay
 
-from facepipe.evaluate.pose import Pose, face_frame, from_camera, rotation_matrix, to_camera
+from facepipe.evaluate.pose import Pose, face_frame, face_width, from_camera, rotation_matrix, to_camera
 
 __all__ = ["HeadModel", "head_model", "background_plate", "draw_order", "outline_follow", "project", "render",
            "rotate_head", "pose_change", "triangle_labels", "triangle_maps"]
@@ -145,7 +145,7 @@ def head_model(points: np.ndarray, image_shape: tuple[int, int], depth_gain: flo
     cam = to_camera(np.asarray(points, np.float64))
     cam[:, 2] = cam[:, 2].mean() + (cam[:, 2] - cam[:, 2].mean()) * depth_gain
     axes = face_frame(points)  # columns: across, up, forward
-    width = np.linalg.norm(cam[454] - cam[234])
+    width = face_width(cam)
     height = np.linalg.norm(cam[10] - cam[152])
     centre = cam.mean(0) - axes[:, 2] * 0.45 * width + axes[:, 1] * 0.12 * height
     radii = np.array([0.62 * width, 0.78 * height, 0.62 * width])
@@ -187,7 +187,7 @@ def outline_follow(points: np.ndarray, outline: Sequence[int], sigma: float) -> 
     to the nearest one (`sigma` in face widths): the skin just below the chin goes with it, the neck and
     the back of the head stay.
     """
-    width = float(np.linalg.norm(points[454] - points[234]))
+    width = face_width(points)
     d2 = ((points[MESH_POINTS:, None] - points[list(outline)][None]) ** 2).sum(-1)
     kernel = np.exp(-d2 / (2 * (sigma * width) ** 2))
     return kernel / np.maximum(kernel.sum(1, keepdims=True), 1e-300) * kernel.max(1, keepdims=True)

@@ -23,7 +23,7 @@ import numpy as np
 
 from facepipe.errors import ConfigError
 from facepipe.evaluate.emotion import EMOTIONS
-from facepipe.evaluate.pose import face_frame, to_camera
+from facepipe.evaluate.pose import face_frame, face_width, to_camera
 from facepipe.io import atomic_write, read_npz
 from facepipe.reposition.expressions import RIGID
 from facepipe.reposition.shading import LEARNED_BY
@@ -36,7 +36,7 @@ THRESHOLD_PERCENTILE = 90.0
 def frontal(points_cam: np.ndarray, axes: np.ndarray) -> tuple[np.ndarray, float]:
     """A mesh `[468, 3]` (camera frame) as (across, up, forward) in face widths about its rigid points
     (nose bridge, eye corners: an expression does not move them), and the face width."""
-    width = float(np.linalg.norm(points_cam[454] - points_cam[234]))
+    width = face_width(points_cam)
     return (points_cam - points_cam[list(RIGID)].mean(0)) @ axes / width, width
 
 
@@ -50,16 +50,18 @@ class SmileShape:
 
     def amount(self, points_cam: np.ndarray, axes: np.ndarray) -> float:
         """How much the face smiles: 0 neutral, 1 the average face fer reads as happy."""
-        coords, _ = frontal(points_cam, axes)
+        return self._amount(frontal(points_cam, axes)[0])
+
+    def _amount(self, coords: np.ndarray) -> float:
         return float(np.sum((coords - self.neutral) * self.smile) / np.sum(self.smile * self.smile))
 
     def offsets(self, points_cam: np.ndarray, axes: np.ndarray) -> np.ndarray:
         """Camera-frame offsets `[468, 3]` that bring the face's smile amount down to `threshold`
         (zero for a face at or below it)."""
-        excess = self.amount(points_cam, axes) - self.threshold
+        coords, width = frontal(points_cam, axes)
+        excess = self._amount(coords) - self.threshold
         if excess <= 0:
             return np.zeros_like(points_cam)
-        _, width = frontal(points_cam, axes)
         return -excess * width * self.smile @ axes.T
 
     def save(self, path: str | os.PathLike) -> None:
