@@ -36,6 +36,14 @@ def models() -> ModelStore:
 
 
 @pytest.fixture(scope="session")
+def face_triangles(models):
+    """The face mesh's own triangles (MediaPipe's tessellation, holes closed), for `mesh_warp.head_model`."""
+    from facepipe.reposition import tessellation
+
+    return tessellation.build(models)
+
+
+@pytest.fixture(scope="session")
 def landmarker(models):
     """MediaPipe detector + mesh + iris on LiteRT, shared by the reposition and evaluate tests."""
     from facepipe.reposition.landmarks import build

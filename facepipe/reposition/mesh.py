@@ -4,8 +4,8 @@ Order per shot, each step a plain function: gaze (`gaze.shift_gaze`, on the sour
 eyes turn with the head) -> learned expression shading (`shading`, creases and folds on the source
 texture) -> expression offsets (`expressions`, in the head's frame) -> rotation to the
 requested absolute pose (`mesh_warp.pose_change`) -> triangle warp over the background plate ->
-an opened mouth's interior painted in (open-mouth shots warp a second triangulation of the same
-head, laid out with the mouth open, so no triangle joins the lips past the opening).
+an opened mouth's interior painted in (over the strip of triangles that joins the lips inside it,
+`tessellation`).
 
 Calibration: the pose a landmarker reads on a render is close to, not equal to, the pose the mesh
 was turned to (the mesh's depth is flatter than a real head's; a face filling a 64 px frame loses
@@ -27,7 +27,7 @@ import numpy as np
 
 from facepipe.config import EXPRESSION_NAMES, RepositionConf
 from facepipe.evaluate.pose import Pose, angles, face_frame
-from facepipe.reposition import landmarks, segmentation
+from facepipe.reposition import landmarks, segmentation, tessellation
 from facepipe.reposition.expressions import (FACE_OVAL, INNER_LIPS, OPEN_GAP, OUTER_LIPS, ExpressionField,
                                              expression_fields, mouth_gap, neutralizing_offsets, paint_closed_lips,
                                              paint_mouth)
@@ -45,7 +45,6 @@ GAIN_RANGE = (0.5, 1.5)  # mean gain over the probes outside this: the probes we
 MAX_STEP = 15.0  # degrees: the most one step may change a command (Newton steps in `command`, the closed loop)
 MAX_TURN = 89.0  # degrees: the most a command may turn the mesh on either axis
 MIN_SLOPE = 0.05  # the measured pose must grow with the commanded one everywhere on the probe grid
-MOUTH_LAYOUT = "surprise"  # the widest-open mouth: open-mouth shots use a head triangulated with it
 # When the calibrated command's render cannot be landmarked, the loop retries with the command this
 # share of the way from the requested angles to it (0: the mesh turned exactly as requested). The
 # calibration turns the mesh up to 1.3x further than requested, which pushes a 64 px generated face's
@@ -161,10 +160,6 @@ class PreparedFace:
     neutral: np.ndarray  # [K, 3] offsets to a neutral mouth, under every expression (zeros if off)
     shading: dict[str, np.ndarray] = field(default_factory=dict)  # expression -> luminance residual [H, W] on `image`
     calibration: Optional[Calibration] = None  # set by MeshRepositioner.prepare; None only while probing
-    # the same head triangulated with its mouth open (`head_model`'s layout), drawn for expressions that
-    # open it: the closed triangulation joins the lips past the opening, in streaks once it opens; the
-    # closed one stays for the rest (laid out open, grid renders changed: identity 90.2% vs 91.1%)
-    open_mouth_model: Optional[HeadModel] = None
     closed_lips: bool = False  # `neutral` closes an open source mouth: its seam is painted (`paint_closed_lips`)
     # `[proxy points, len(FACE_OVAL)]`: how the head proxy follows the face outline's offsets (`outline_follow`)
     proxy_follow: Optional[np.ndarray] = None
@@ -176,11 +171,13 @@ class MeshRepositioner:
     name = "mesh"
     expressions = EXPRESSION_NAMES
 
-    def __init__(self, landmarker: landmarks.FaceLandmarker, yaw_gain: float, neutralize: bool = True,
+    def __init__(self, landmarker: landmarks.FaceLandmarker, triangles: np.ndarray, yaw_gain: float,
+                 neutralize: bool = True,
                  calibrate: bool = True, segmenter: Optional[segmentation.PersonSegmenter] = None,
                  shading: Optional[ShadingModel] = None, shading_gain: float = 3.5,
                  pose_tolerance: float = 2.0, max_pose_steps: int = 8, smile_shape: Optional[SmileShape] = None):
         self.landmarker = landmarker
+        self.triangles = triangles  # the face mesh's own (`tessellation.build`)
         self.segmenter = segmenter
         self.shading, self.shading_gain = shading, shading_gain
         self.smile_shape = smile_shape  # neutralize: the learned smile taken out of a smiling source
@@ -191,7 +188,7 @@ class MeshRepositioner:
 
     def prepare(self, image: np.ndarray, latent: Optional[np.ndarray] = None) -> PreparedFace:
         face = self.landmarker(image)
-        model = head_model(face.points, image.shape[:2])
+        model = head_model(face.points, image.shape[:2], self.triangles)
         frame = face_frame(face.points)
         fields = expression_fields(model.points[:468], frame)
         neutral = np.zeros_like(model.points)
@@ -202,8 +199,6 @@ class MeshRepositioner:
         prepared = PreparedFace(image=image, person=person, face=face, model=model,
                                 plate=background_plate(image, model),
                                 frame=frame, expressions=fields, neutral=neutral,
-                                open_mouth_model=head_model(face.points, image.shape[:2],
-                                                            layout=fields[MOUTH_LAYOUT].offsets),
                                 closed_lips=closed_lips,
                                 proxy_follow=outline_follow(model.points, FACE_OVAL, PROXY_FOLLOW),
                                 shading=self._shading(image, face.points))
@@ -297,8 +292,7 @@ class MeshRepositioner:
             offsets[:468] += field.offsets * intensity
         if p.proxy_follow is not None:  # the skin below a dropped jaw goes with it
             offsets[MESH_POINTS:] += p.proxy_follow @ offsets[list(FACE_OVAL)]
-        opened = active and field.mouth_open
-        model = p.open_mouth_model if opened and p.open_mouth_model is not None else p.model
+        opened, model = active and field.mouth_open, p.model
         dst, depth = project(model, pose_change(p.frame, commanded), offsets)
         out = render(p.image if texture is None else texture, model, dst, depth, p.plate, p.person)
         if opened:
@@ -313,5 +307,6 @@ def build(cfg: RepositionConf, models: Any, job: Any = None) -> MeshRepositioner
     segmenter = segmentation.build(models) if cfg.segment else None
     shading = ShadingModel.load(cfg.shading) if cfg.shading else None
     smile_shape = SmileShape.load(cfg.smile_shape) if cfg.smile_shape else None
-    return MeshRepositioner(landmarks.build(models), cfg.yaw_gain, cfg.neutralize, cfg.calibrate, segmenter,
-                            shading, cfg.shading_gain, cfg.pose_tolerance, cfg.max_pose_steps, smile_shape)
+    return MeshRepositioner(landmarks.build(models), tessellation.build(models), cfg.yaw_gain, cfg.neutralize,
+                            cfg.calibrate, segmenter, shading, cfg.shading_gain, cfg.pose_tolerance, cfg.max_pose_steps,
+                            smile_shape)

@@ -2,8 +2,9 @@
 
 The 468-point mesh is extended with points on an ellipsoid fitted around it (forehead, hair, ears,
 jaw sides: what the mesh does not cover), including the back of the head above the jaw, which the
-source never saw and which shows as the head turns away. It is triangulated once (Delaunay, on the
-head unwrapped about the proxy's centre), rotated about the face's centroid, projected
+source never saw and which shows as the head turns away. The face keeps the landmark model's own
+triangles (`tessellation`); the proxy is triangulated once around it (Delaunay, on the head unwrapped
+about the proxy's centre). The head is rotated about the face's centroid, projected
 orthographically and rendered back to front: a label map of destination triangles (painter's order
 by depth), then one `cv2.remap` through each triangle's inverse affine map. Adjacent triangles share vertices, so the
 map is continuous; regions the source never saw take the stretched texture of their neighbours.
@@ -22,6 +23,7 @@ import numpy as np
 from scipy.spatial import Delaunay
 
 from facepipe.evaluate.pose import Pose, face_frame, face_width, from_camera, rotation_matrix, to_camera
+from facepipe.reposition.tessellation import outline
 
 __all__ = ["HeadModel", "head_model", "background_plate", "draw_order", "outline_follow", "project", "render",
            "rotate_head", "pose_change", "triangle_labels", "triangle_maps"]
@@ -44,10 +46,10 @@ class HeadModel:
             further back) a turn also slid the face sideways or down by up to a fifth of its width,
             which pushed the chin or cheek of a 64 px generated face out of its frame: 99 of 500 renders
             within +-30 degrees could not be landmarked, 75 now.
-        triangles: `[T, 3]` vertex indices, triangulated on `unwrapped`.
-        unwrapped: `[K, 2]` the points unwrapped about the proxy's centre (`unwrap`), where
-            `triangles` were made: a triangle faces the camera when its projected winding matches
-            its winding here.
+        triangles: `[T, 3]` vertex indices: the face's own, then the proxy's (Delaunay on `unwrapped`);
+            each wound so its projected area is positive while it faces the camera.
+        unwrapped: `[K, 2]` the points unwrapped about the proxy's centre (`unwrap`), where the
+            proxy's triangles were made.
         texture: `[K, 2]` where each point takes its colour from in the (padded) source image: its
             projection, except for the back of the head, which the source never saw (`_back_of_head`).
         pad: pixels of margin rendered around the image, so a head filling a tight crop keeps the
@@ -127,20 +129,18 @@ def _behind_rim(proxy: np.ndarray, rim: np.ndarray) -> np.ndarray:
     return out
 
 
-def head_model(points: np.ndarray, image_shape: tuple[int, int], depth_gain: float = 1.0,
-               layout: np.ndarray | None = None) -> HeadModel:
+def head_model(points: np.ndarray, image_shape: tuple[int, int], face_triangles: np.ndarray,
+               depth_gain: float = 1.0) -> HeadModel:
     """Build the rotatable head of a face mesh `[468, 3]` (image space) in an image of `(H, W)`.
+
+    `face_triangles` `[F, 3]` are the mesh's own (`tessellation.build`: MediaPipe's, holes closed, wound
+    alike); the head proxy is joined to the face's outline by Delaunay, in the unwrap, outside it.
 
     `depth_gain` stretches the mesh's depth about its mean before anything else. The landmark
     model's z is flatter than a real face's, but deepening it made renders worse (on the two test
     photos, dlib distance < 0.5 within +-30 degrees fell from 80% to 68% at 1.5 and 34% at 2.0), so
     the default leaves it; the repositioner's calibration absorbs the flatness instead.
 
-    `layout` `[468, 3]` (camera frame) moves the face's points only where the triangulation is laid
-    out (`unwrapped`), not where the head is drawn: given an opened mouth, Delaunay joins the upper
-    lip to the lower only across the opening. Laid out closed, the near-coincident lips were joined in
-    slivers from an upper-lip vertex to the lower lip's outer edge; an expression that opened the
-    mouth stretched them into streaks of lip and shadow below the painted opening.
     """
     cam = to_camera(np.asarray(points, np.float64))
     cam[:, 2] = cam[:, 2].mean() + (cam[:, 2] - cam[:, 2].mean()) * depth_gain
@@ -164,16 +164,40 @@ def head_model(points: np.ndarray, image_shape: tuple[int, int], depth_gain: flo
     # ... and that lie outside it where the head is triangulated, too: a proxy point that the unwrap
     # put inside the face's outline joined the mesh in teeth that stood out along a turned cheek
     face_uv, proxy_uv = unwrap(cam, centre, axes, radii), unwrap(proxy, centre, axes, radii)
-    laid_out = face_uv if layout is None else unwrap(cam + layout, centre, axes, radii)
     face_outline = face_uv[cv2.convexHull(face_uv.astype(np.float32), returnPoints=False)[:, 0]].astype(np.float32)
     clear = np.array([cv2.pointPolygonTest(face_outline, (float(u), float(v)), False) < 0 for u, v in proxy_uv])
     proxy = proxy[clear]
     back, back_texture = _back_of_head(centre, axes, radii)
     moving = np.concatenate([cam, proxy, back])
     texture = np.concatenate([from_camera(np.concatenate([cam, proxy]))[:, :2], back_texture])
-    unwrapped = np.concatenate([laid_out, proxy_uv[clear], unwrap(back, centre, axes, radii)])
-    return HeadModel(points=moving, pivot=cam.mean(0), triangles=Delaunay(unwrapped).simplices, unwrapped=unwrapped,
+    unwrapped = np.concatenate([face_uv, proxy_uv[clear], unwrap(back, centre, axes, radii)])
+    face = np.asarray(face_triangles)
+    if _signed_areas(face_uv, face).sum() < 0:  # wound so that facing the camera is a positive area
+        face = face[:, ::-1]
+    triangles = np.concatenate([face, _around_face(unwrapped, outline(face))])
+    return HeadModel(points=moving, pivot=cam.mean(0), triangles=triangles, unwrapped=unwrapped,
                      texture=texture, pad=pad)
+
+
+def _signed_areas(points: np.ndarray, triangles: np.ndarray) -> np.ndarray:
+    """Twice each triangle's signed area at `points` `[K, 2]` (x right, y down): positive = as the camera sees a face."""
+    a, b, c = points[triangles[:, 0]], points[triangles[:, 1]], points[triangles[:, 2]]
+    return (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0])
+
+
+def _around_face(unwrapped: np.ndarray, outline_loop: np.ndarray) -> np.ndarray:
+    """Triangles `[T, 3]` joining the face's outline (`outline_loop`, mesh vertex indices in order) to the
+    head proxy: Delaunay of the outline and every point after the mesh, in the unwrap, without the
+    triangles that fill the outline itself (the face's own cover it), each wound positively there."""
+    ids = np.concatenate([outline_loop, np.arange(MESH_POINTS, len(unwrapped))])
+    triangles = ids[Delaunay(unwrapped[ids]).simplices]
+    polygon = unwrapped[outline_loop].astype(np.float32)
+    centres = unwrapped[triangles].mean(1)
+    inside = np.array([cv2.pointPolygonTest(polygon, (float(u), float(v)), False) > 0 for u, v in centres])
+    triangles = triangles[~((triangles < MESH_POINTS).all(1) & inside)]
+    flip = _signed_areas(unwrapped, triangles) < 0
+    triangles[flip] = triangles[flip][:, ::-1]
+    return triangles
 
 
 def outline_follow(points: np.ndarray, outline: Sequence[int], sigma: float) -> np.ndarray:
@@ -283,8 +307,8 @@ def draw_order(model: HeadModel, dst: np.ndarray, depth: np.ndarray) -> list[int
     """Painter's order of `model`'s triangles at `dst` / `depth` (from `project`), later ones on top.
 
     Two layers, each back to front by mean depth. First the head proxy's triangles that still face
-    the camera together with the face's triangles that turned away (their winding flipped against
-    `model.unwrapped`): a turned-away face triangle only shows where nothing nearer covers it (the far
+    the camera together with the face's triangles that turned away (their winding flipped: `head_model`
+    stores each with a positive area as laid out): a turned-away face triangle only shows where nothing nearer covers it (the far
     cheek's edge, mirrored, rather than a hole). Then the face's triangles that face the camera:
     proxy triangles reaching in from the rim never cover the cheek (the face never lies behind its
     own head). Folded proxy triangles (the far rim, overtaken by the turning face) are dropped: their
@@ -295,12 +319,7 @@ def draw_order(model: HeadModel, dst: np.ndarray, depth: np.ndarray) -> list[int
     proxy in front of it as a dark or skin-coloured hole (seen on generated faces at pitch -45/-60).
     """
     tris = model.triangles
-
-    def winding(p: np.ndarray) -> np.ndarray:
-        a, b, c = p[tris[:, 0]], p[tris[:, 1]], p[tris[:, 2]]
-        return np.sign((b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0]))
-
-    facing = winding(model.unwrapped) == winding(dst)
+    facing = _signed_areas(dst, tris) > 0  # `head_model` winds every triangle positively as laid out
     proxy = model.proxy_triangles
     by_depth = np.argsort(depth[tris].mean(1), kind="stable")
     return [int(t) for t in by_depth if proxy[t] == facing[t]] + [int(t) for t in by_depth if not proxy[t] and facing[t]]

@@ -85,18 +85,17 @@ def test_small_turn_keeps_the_identity(prepared, landmarker, models):
 
 @pytest.mark.parametrize("photo", sorted(PHOTOS))
 def test_an_opened_mouth_is_not_joined_to_the_lower_lip_across_its_edge(prepared, photo):
-    """Open-mouth shots draw a head triangulated with its mouth open (`head_model`'s layout): a triangle
-    that joins the upper lip to the lower lies inside the opening, which is painted over. Triangulated
-    closed, the near-coincident lips were joined past the opening (10 and 20 such triangles on the two
-    photos), and an opened mouth had streaks of stretched lip below its painted interior."""
+    """The only triangles that join the upper lip to the lower lie inside the opening (the strip between
+    the inner lips, painted over when the mouth opens). Delaunay-triangulated, the near-coincident lips
+    were joined past the opening (10 and 20 such triangles on the two photos) and an opened mouth had
+    streaks of stretched lip below its painted interior; the face now keeps MediaPipe's tessellation."""
     from facepipe.reposition.expressions import INNER_LIPS
 
     upper = set(INNER_LIPS[1:10]) | {185, 40, 39, 37, 0, 267, 269, 270, 409}  # inner and outer upper lip
     lower = set(INNER_LIPS[11:]) | {146, 91, 181, 84, 17, 314, 405, 321, 375}  # inner and outer lower lip
     _, faces = prepared
-    across = [t for t in faces[photo].open_mouth_model.triangles.tolist()
-              if set(t) & upper and set(t) & lower and not set(t) <= set(INNER_LIPS)]
-    assert len(across) <= 2, across  # two slivers at an upper-lip vertex next to the opening remain
+    joining = [t for t in faces[photo].model.triangles.tolist() if set(t) & upper and set(t) & lower]
+    assert len(joining) >= 16 and all(set(t) <= set(INNER_LIPS) for t in joining), joining
 
 
 def test_closed_lips_lose_the_teeth_between_them():

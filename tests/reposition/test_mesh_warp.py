@@ -17,9 +17,9 @@ from facepipe.reposition.mesh_warp import (BACK_LOWEST, BACK_TEXTURE_OUT, MESH_P
 from facepipe.reposition.plan import Shot
 
 
-def test_identity_rotation_reproduces_the_image(landmarker):
+def test_identity_rotation_reproduces_the_image(landmarker, face_triangles):
     image = PHOTOS["astronaut"]()
-    model = head_model(landmarker(image).points, image.shape[:2])
+    model = head_model(landmarker(image).points, image.shape[:2], face_triangles)
     out = rotate_head(image, model, np.eye(3))
     assert out.shape == image.shape and np.abs(out.astype(int) - image).mean() < 1.0
 
@@ -35,13 +35,13 @@ def test_requested_pose_is_measured_back(landmarker, models, photo, yaw, pitch):
     assert got.yaw == pytest.approx(yaw, abs=4) and got.pitch == pytest.approx(pitch, abs=4)
 
 
-def test_uncalibrated_rotation_turns_by_the_mesh_angle(landmarker):
+def test_uncalibrated_rotation_turns_by_the_mesh_angle(landmarker, face_triangles):
     """Without calibration a 20 degree turn reads back as less (the mesh's depth is flatter than a
     head's), which is why the repositioner calibrates."""
     image = PHOTOS["astronaut"]()
     face = landmarker(image)
     src, frame = head_pose(face.points), face_frame(face.points)
-    out = rotate_head(image, head_model(face.points, image.shape[:2]),
+    out = rotate_head(image, head_model(face.points, image.shape[:2], face_triangles),
                       pose_change(frame, Pose(src.yaw + 20, src.pitch, src.roll)))
     got = head_pose(landmarker(out).points)
     assert 10 < got.yaw - src.yaw < 20 and got.pitch - src.pitch == pytest.approx(0, abs=4)
@@ -78,39 +78,37 @@ def test_unwrap_keeps_directions_and_measures_the_angle_from_the_face_axis():
 def test_a_turned_away_face_triangle_is_drawn_only_where_nothing_nearer_covers_it(turned_away_nearer):
     """Four triangles over one spot: a face triangle that turned away, a proxy triangle facing the
     camera, a face triangle facing it (always on top) and a folded proxy triangle (never drawn).
-    The turned-away one goes under the proxy when the proxy is nearer, over it when it is further."""
-    corners = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
+    The turned-away one goes under the proxy when the proxy is nearer, over it when it is further.
+    A triangle faces the camera while its projected area is positive (`head_model` winds them so)."""
+    corners = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])  # positive area, x right, y down
     dst = np.zeros((MESH_POINTS + 6, 2))
-    unwrapped = np.zeros_like(dst)
     depth = np.zeros(len(dst))
-    triangles = np.array([[0, 1, 2], [MESH_POINTS, MESH_POINTS + 1, MESH_POINTS + 2], [3, 4, 5],
-                          [MESH_POINTS + 3, MESH_POINTS + 4, MESH_POINTS + 5]])
-    mirrored = corners * [-1.0, 1.0]  # laid out mirrored: projected, its winding is flipped
-    for t, (layout, z) in enumerate([(mirrored, 5.0 if turned_away_nearer else 1.0), (corners, 3.0),
-                                     (corners, 0.0), (mirrored, 9.0)]):
-        dst[triangles[t]], unwrapped[triangles[t]], depth[triangles[t]] = corners, layout, z
+    triangles = np.array([[0, 2, 1], [MESH_POINTS, MESH_POINTS + 1, MESH_POINTS + 2], [3, 4, 5],
+                          [MESH_POINTS + 3, MESH_POINTS + 5, MESH_POINTS + 4]])  # first and last wound backwards
+    for t, z in enumerate([5.0 if turned_away_nearer else 1.0, 3.0, 0.0, 9.0]):
+        dst[np.sort(triangles[t])], depth[triangles[t]] = corners, z
     model = HeadModel(points=np.zeros((len(dst), 3)), pivot=np.zeros(3), triangles=triangles,
-                      unwrapped=unwrapped, texture=dst.copy())
+                      unwrapped=dst.copy(), texture=dst.copy())
     assert draw_order(model, dst, depth) == ([1, 0, 2] if turned_away_nearer else [0, 1, 2])
 
 
-def test_head_proxy_never_stands_in_front_of_the_face_outline(landmarker):
+def test_head_proxy_never_stands_in_front_of_the_face_outline(landmarker, face_triangles):
     """The proxy's points are no nearer the camera than the mesh outline point closest to them: where
     they were (the ellipsoid passing in front of the cheek), turned heads drew a sawtooth cheek."""
     image = PHOTOS["grace_hopper"]()
-    model = head_model(landmarker(image).points, image.shape[:2])
+    model = head_model(landmarker(image).points, image.shape[:2], face_triangles)
     mesh, proxy = model.points[:MESH_POINTS], model.points[MESH_POINTS:]
     rim = mesh[cv2.convexHull(mesh[:, :2].astype(np.float32), returnPoints=False)[:, 0]]
     nearest = np.linalg.norm(proxy[:, None, :2] - rim[None, :, :2], axis=2).argmin(1)
     assert len(proxy) > 50 and np.all(proxy[:, 2] <= rim[nearest, 2] + 1e-9)
 
 
-def test_head_proxy_follows_the_face_outline_only_near_it(landmarker):
+def test_head_proxy_follows_the_face_outline_only_near_it(landmarker, face_triangles):
     """Moved as one, the outline carries the proxy points beside it almost all the way and leaves the
     far ones (the neck's lower part, the back of the head) where they were: a dropped jaw takes the skin
     below the chin with it instead of folding the proxy's triangles over the chin."""
     image = PHOTOS["astronaut"]()
-    model = head_model(landmarker(image).points, image.shape[:2])
+    model = head_model(landmarker(image).points, image.shape[:2], face_triangles)
     width = np.linalg.norm(model.points[454] - model.points[234])
     weights = outline_follow(model.points, FACE_OVAL, 0.12)
     shift = np.array([0.0, -0.1 * width, 0.0])  # the whole outline down by a tenth of the face's width
@@ -150,12 +148,12 @@ def _head_pixels(image: np.ndarray, model, yaw: float) -> np.ndarray:
     return np.any(out != (255, 0, 255), axis=2)
 
 
-def test_a_head_turned_60_degrees_keeps_its_hat(landmarker):
+def test_a_head_turned_60_degrees_keeps_its_hat(landmarker, face_triangles):
     """The back of the head fills the trailing side: turned 60 degrees, the hat above Grace Hopper's
     eyes covers nearly as many pixels as unturned (without the back, 80% of them: the plate showed)."""
     image = PHOTOS["grace_hopper"]()
     points = landmarker(image).points
-    model = head_model(points, image.shape[:2])
+    model = head_model(points, image.shape[:2], face_triangles)
     above_eyes = slice(None, int(points[[33, 263], 1].min()))
     front = _head_pixels(image, model, 0.0)[above_eyes].sum()
     for yaw in (60.0, -60.0):
@@ -163,11 +161,11 @@ def test_a_head_turned_60_degrees_keeps_its_hat(landmarker):
 
 
 @pytest.mark.parametrize("photo", sorted(PHOTOS))
-def test_no_proxy_point_lies_inside_the_face_where_the_head_is_triangulated(landmarker, photo):
+def test_no_proxy_point_lies_inside_the_face_where_the_head_is_triangulated(landmarker, face_triangles, photo):
     """In the unwrap (where the head is triangulated) every proxy point lies outside the face mesh's
     outline: the 20-25 that did (per photo) joined the mesh in teeth along a turned cheek."""
     image = PHOTOS[photo]()
-    model = head_model(landmarker(image).points, image.shape[:2])
+    model = head_model(landmarker(image).points, image.shape[:2], face_triangles)
     face = model.unwrapped[:MESH_POINTS]
     outline = face[cv2.convexHull(face.astype(np.float32), returnPoints=False)[:, 0]].astype(np.float32)
     inside = [cv2.pointPolygonTest(outline, (float(u), float(v)), False) >= 0 for u, v in model.unwrapped[MESH_POINTS:]]
@@ -187,12 +185,12 @@ def test_closed_loop_brings_a_miscalibrated_shot_within_the_tolerance(landmarker
     assert misses[0] > 3.0 and misses[8] <= 2.0 + 0.5
 
 
-def test_a_turned_face_stays_where_it_was_in_the_frame(landmarker):
+def test_a_turned_face_stays_where_it_was_in_the_frame(landmarker, face_triangles):
     """The head turns about the face's centroid: turned 30 degrees (yaw, then pitch) the landmarked
     face centre moves by a few hundredths of the face's width (about the head's centre: a fifth)."""
     image = PHOTOS["astronaut"]()
     points = landmarker(image).points
-    model, frame = head_model(points, image.shape[:2]), face_frame(points)
+    model, frame = head_model(points, image.shape[:2], face_triangles), face_frame(points)
     src = head_pose(points)
     width = np.linalg.norm(points[454, :2] - points[234, :2])
     for turn in (Pose(src.yaw + 30, src.pitch, src.roll), Pose(src.yaw, src.pitch - 30, src.roll)):
