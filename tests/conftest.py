@@ -40,7 +40,7 @@ def face_triangles(models):
     """The face mesh's own triangles (MediaPipe's tessellation, holes closed), for `mesh_warp.head_model`."""
     from facepipe.reposition import tessellation
 
-    return tessellation.build(models)
+    return tessellation.build(models).triangles
 
 
 @pytest.fixture(scope="session")

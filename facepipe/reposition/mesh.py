@@ -171,13 +171,13 @@ class MeshRepositioner:
     name = "mesh"
     expressions = EXPRESSION_NAMES
 
-    def __init__(self, landmarker: landmarks.FaceLandmarker, triangles: np.ndarray, yaw_gain: float,
+    def __init__(self, landmarker: landmarks.FaceLandmarker, topology: tessellation.FaceTopology, yaw_gain: float,
                  neutralize: bool = True,
                  calibrate: bool = True, segmenter: Optional[segmentation.PersonSegmenter] = None,
                  shading: Optional[ShadingModel] = None, shading_gain: float = 3.5,
                  pose_tolerance: float = 2.0, max_pose_steps: int = 8, smile_shape: Optional[SmileShape] = None):
         self.landmarker = landmarker
-        self.triangles = triangles  # the face mesh's own (`tessellation.build`)
+        self.topology = topology  # the face mesh's own triangles and edges (`tessellation.build`)
         self.segmenter = segmenter
         self.shading, self.shading_gain = shading, shading_gain
         self.smile_shape = smile_shape  # neutralize: the learned smile taken out of a smiling source
@@ -188,13 +188,13 @@ class MeshRepositioner:
 
     def prepare(self, image: np.ndarray, latent: Optional[np.ndarray] = None) -> PreparedFace:
         face = self.landmarker(image)
-        model = head_model(face.points, image.shape[:2], self.triangles)
+        model = head_model(face.points, image.shape[:2], self.topology.triangles)
         frame = face_frame(face.points)
-        fields = expression_fields(model.points[:468], frame)
+        fields = expression_fields(model.points[:468], frame, self.topology.edges)
         neutral = np.zeros_like(model.points)
         closed_lips = self.neutralize and mouth_gap(model.points[:468], frame) > OPEN_GAP
         if self.neutralize:
-            neutral[:468] = neutralizing_offsets(model.points[:468], frame, self.smile_shape)
+            neutral[:468] = neutralizing_offsets(model.points[:468], frame, self.topology.edges, self.smile_shape)
         person = self.segmenter(image) if self.segmenter is not None else None
         prepared = PreparedFace(image=image, person=person, face=face, model=model,
                                 plate=background_plate(image, model),

@@ -21,13 +21,15 @@ import ast
 import functools
 import os
 from collections import deque
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from facepipe.errors import CheckpointMismatch
 
-__all__ = ["MODEL_NAME", "MESH_VERTICES", "read_tessellation", "face_triangles", "outline", "build"]
+__all__ = ["MODEL_NAME", "MESH_VERTICES", "FaceTopology", "read_tessellation", "face_triangles", "edges", "outline",
+           "build"]
 
 MODEL_NAME = "mediapipe_face_mesh_tessellation"
 MESH_VERTICES = 468
@@ -135,13 +137,31 @@ def outline(triangles: np.ndarray) -> np.ndarray:
     return np.array(loop, np.int64)
 
 
+def edges(triangles: np.ndarray) -> np.ndarray:
+    """The undirected edges `[E, 2]` (smaller index first, sorted) of `triangles`."""
+    pairs = np.concatenate([triangles[:, [0, 1]], triangles[:, [1, 2]], triangles[:, [2, 0]]])
+    return np.unique(np.sort(pairs, axis=1), axis=0)
+
+
+@dataclass(frozen=True)
+class FaceTopology:
+    """How the 468 landmarks connect: `triangles` `[898, 3]` (`face_triangles`, holes closed), what the
+    mesh warp draws; `edges` `[E, 2]` of the tessellation alone (mouth and eyes open), along which
+    expressions spread, so the upper lip and the lower one are not neighbours."""
+
+    triangles: np.ndarray
+    edges: np.ndarray
+
+
 @functools.lru_cache(maxsize=4)
-def _load(path: str) -> np.ndarray:
-    triangles = face_triangles(read_tessellation(path))
-    triangles.setflags(write=False)
-    return triangles
+def _load(path: str) -> FaceTopology:
+    tessellation = read_tessellation(path)
+    topology = FaceTopology(triangles=face_triangles(tessellation), edges=edges(tessellation))
+    for array in (topology.triangles, topology.edges):
+        array.setflags(write=False)
+    return topology
 
 
-def build(models: Any) -> np.ndarray:
-    """The face's triangles (`face_triangles`) from the registry's copy of MediaPipe's tessellation."""
+def build(models: Any) -> FaceTopology:
+    """The face's topology from the registry's copy of MediaPipe's tessellation."""
     return _load(str(models.path(MODEL_NAME)))

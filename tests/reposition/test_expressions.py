@@ -98,6 +98,28 @@ def test_an_opened_mouth_is_not_joined_to_the_lower_lip_across_its_edge(prepared
     assert len(joining) >= 16 and all(set(t) <= set(INNER_LIPS) for t in joining), joining
 
 
+@pytest.mark.parametrize("photo", sorted(PHOTOS))
+@pytest.mark.parametrize("expression", ["smile", "laugh", "surprise", "sad", "angry"])
+def test_each_lip_keeps_its_rows_in_order(prepared, photo, expression):
+    """Along every column of each lip, inner row to outer, the vertices stay in order up the face after an
+    expression: the thin-plate spline used to carry the two middle rows past the outer edge where a
+    closed mouth opened (Grace Hopper's surprise: the lower lip's middle below its outer row), and the
+    folded lip showed as streaks below the opening."""
+    from facepipe.evaluate.pose import face_width
+    from facepipe.reposition.expressions import LOWER_LIP_COLUMNS, UPPER_LIP_COLUMNS
+
+    _, faces = prepared
+    face = faces[photo]
+    points = face.model.points[:468]
+    before = points @ face.frame[:, 1] / face_width(points)
+    after = (points + face.neutral[:468] + face.expressions[expression].offsets) @ face.frame[:, 1] / face_width(points)
+    for columns, sign in ((LOWER_LIP_COLUMNS, 1.0), (UPPER_LIP_COLUMNS, -1.0)):  # lower lip: inner row highest
+        for column in columns:
+            # each row's step towards the outer edge (face widths) may shrink, but not turn back past the source's
+            steps_before, steps_after = np.diff(sign * before[list(column)]), np.diff(sign * after[list(column)])
+            assert np.all(steps_after < np.maximum(steps_before, 0) + 0.01), (column, steps_before, steps_after)
+
+
 def test_closed_lips_lose_the_teeth_between_them():
     """Lips closed over a bright strip (squeezed teeth): the strip takes a shade of the lips' colour,
     darker than the lips and far from white, and nothing outside the lips' box changes."""
@@ -120,3 +142,24 @@ def test_only_an_open_source_mouth_gets_its_seam_painted(prepared):
     """The astronaut smiles with parted lips (neutralising closes them); Grace Hopper's are closed."""
     _, faces = prepared
     assert faces["astronaut"].closed_lips and not faces["grace_hopper"].closed_lips
+
+
+def test_moves_spread_along_the_mesh_without_overshoot(landmarker, models):
+    """Off the eyelids, an expression's moves spread along the tessellation as a harmonic field: exact
+    at the controls and pins, and every other vertex within the range of the moves (the plane spline
+    overshot: on Grace Hopper's closed lips the lower lip's middle rows dropped past its outer edge)."""
+    from facepipe.evaluate.pose import face_frame, to_camera
+    from facepipe.reposition import tessellation
+    from facepipe.reposition.expressions import _harmonic, face_plane
+
+    points = landmarker(PHOTOS["grace_hopper"]()).points
+    cam, axes = to_camera(points), face_frame(points)
+    _, local = face_plane(cam, axes)
+    rng = np.random.default_rng(0)
+    controls = rng.choice(468, 40, replace=False)
+    moves = {int(i): rng.normal(size=3) for i in controls}
+    offsets = _harmonic(moves, local, tessellation.build(models).edges)
+    values = np.array(list(moves.values()))
+    np.testing.assert_allclose(offsets[controls], values)
+    assert np.all(offsets >= values.min(0) - 1e-9) and np.all(offsets <= values.max(0) + 1e-9)
+    assert np.abs(offsets[np.setdiff1d(np.arange(468), controls)]).max() > 0.1  # the free vertices did move

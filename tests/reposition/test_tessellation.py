@@ -63,3 +63,17 @@ def test_the_file_is_parsed_not_run(tmp_path):
     path = tmp_path / "face_mesh_connections.py"
     path.write_text("raise SystemExit(3)\nFACEMESH_TESSELATION = frozenset([(5, 6), (6, 7), (7, 5)])\n")
     np.testing.assert_array_equal(read_tessellation(path), [[5, 6, 7]])
+
+
+def test_expressions_spread_along_edges_that_never_cross_the_mouth_or_an_eye(models):
+    """The topology's edges are the tessellation's own: no edge joins a hole's upper row to its lower
+    one (away from the shared corners), while the drawn triangles close every hole."""
+    from facepipe.reposition import tessellation
+
+    topology = tessellation.build(models)
+    pairs = {tuple(e) for e in topology.edges.tolist()}
+    for upper, lower in HOLES.values():
+        across = {tuple(sorted((u, v))) for u in upper[1:-1] for v in lower[1:-1]}
+        assert not across & pairs
+        drawn = {tuple(sorted((int(t[k]), int(t[(k + 1) % 3])))) for t in topology.triangles for k in range(3)}
+        assert across & drawn
