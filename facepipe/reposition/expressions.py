@@ -353,7 +353,14 @@ def paint_closed_lips(image: np.ndarray, lips: np.ndarray, outer: np.ndarray) ->
     shape, shift = (y1 - y0, x1 - x0), np.array([x0, y0], np.float64)
     upper = lips[0:11]
     lower = np.concatenate([lips[:1], lips[:9:-1]])  # corner -> corner under the upper lip's points
-    seam = (upper + lower) / 2 - shift
+    seam = (upper + lower) / 2
+    # where an expression carried the upper lip below the lower one (sad pulls the corners down), the
+    # loop crosses itself and its fill was a flat patch of seam over both lips: such columns meet at the seam
+    across = upper[-1] - upper[0]
+    crossed = (across[0] * (lower - upper)[:, 1] - across[1] * (lower - upper)[:, 0]) < 0
+    upper, lower = np.where(crossed[:, None], seam, upper), np.where(crossed[:, None], seam, lower)
+    lips = np.concatenate([upper, lower[-2:0:-1]])
+    seam = seam - shift
     supersample = 8
     mask = np.zeros((shape[0] * supersample, shape[1] * supersample), np.uint8)
     cv2.fillPoly(mask, [np.round((lips - shift + 0.5) * supersample - 0.5).astype(np.int32)], 255, cv2.LINE_AA)

@@ -138,6 +138,22 @@ def test_closed_lips_lose_the_teeth_between_them():
     assert np.array_equal(out[:, :10], image[:, :10]) and np.array_equal(out[:, 51:], image[:, 51:])
 
 
+def test_lips_carried_through_each_other_get_a_seam_not_a_patch():
+    """An upper lip carried 6 px below the lower one (sad on the astronaut) crosses the inner loop over
+    itself; only a seam a pixel or two wide is painted there, not the region the crossed loop encloses."""
+    image = np.full((40, 60, 3), (200, 160, 140), np.uint8)
+    xs = np.linspace(15, 45, 11)
+    bulge = np.sin(np.linspace(0, np.pi, 11))
+    upper = np.column_stack([xs, 20 + 3 * bulge])  # below ...
+    lower = np.column_stack([xs, 20 - 3 * bulge])  # ... the lower lip, by 6 px in the middle
+    lips = np.concatenate([upper, lower[-2:0:-1]])
+    outer = np.concatenate([np.column_stack([xs, 20 - 6 * bulge]), np.column_stack([xs, 20 + 6 * bulge])[-2:0:-1]])
+    cv2.fillPoly(image, [np.round(outer).astype(np.int32)], (170, 80, 90))
+    changed = np.abs(paint_closed_lips(image, lips, outer).astype(int) - image).sum(2) > 0
+    rows = np.nonzero(changed[:, 28:33].any(1))[0]  # the middle columns
+    assert 0 < len(rows) <= 3 and abs(rows.mean() - 20) <= 1
+
+
 def test_only_an_open_source_mouth_gets_its_seam_painted(prepared):
     """The astronaut smiles with parted lips (neutralising closes them); Grace Hopper's are closed."""
     _, faces = prepared
@@ -163,3 +179,4 @@ def test_moves_spread_along_the_mesh_without_overshoot(landmarker, models):
     np.testing.assert_allclose(offsets[controls], values)
     assert np.all(offsets >= values.min(0) - 1e-9) and np.all(offsets <= values.max(0) + 1e-9)
     assert np.abs(offsets[np.setdiff1d(np.arange(468), controls)]).max() > 0.1  # the free vertices did move
+
