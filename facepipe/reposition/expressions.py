@@ -2,8 +2,8 @@
 
 Each expression moves a few control landmarks (mouth corners, lips, jaw, brows, eyelids) by amounts
 given in units of face width, in the face's own frame (across, up, forward), so an expression looks
-the same on any face size and head pose. A thin-plate spline carries the motion to every other mesh
-vertex, pinned to zero at the face outline, nose and forehead, so the head's outline does not move
+the same on any face size and head pose. The motion is carried to every other mesh vertex, pinned to
+zero at the face outline, nose and forehead, so the head's outline does not move
 (except the jaw, when the mouth opens). The eyelids' moves spread by a thin-plate spline over the face
 plane (a closing lid draws the skin up to the brow with it); every other move spreads along the mesh
 itself (`_harmonic`: each free vertex the distance-weighted mean of its neighbours in MediaPipe's

@@ -133,8 +133,9 @@ def head_model(points: np.ndarray, image_shape: tuple[int, int], face_triangles:
                depth_gain: float = 1.0) -> HeadModel:
     """Build the rotatable head of a face mesh `[468, 3]` (image space) in an image of `(H, W)`.
 
-    `face_triangles` `[F, 3]` are the mesh's own (`tessellation.build`: MediaPipe's, holes closed, wound
-    alike); the head proxy is joined to the face's outline by Delaunay, in the unwrap, outside it.
+    `face_triangles` `[F, 3]` are the mesh's own (`tessellation.FaceTopology.triangles`: MediaPipe's,
+    holes closed, wound alike); the head proxy is joined to the face's outline by Delaunay, in the
+    unwrap, outside it.
 
     `depth_gain` stretches the mesh's depth about its mean before anything else. The landmark
     model's z is flatter than a real face's, but deepening it made renders worse (on the two test
