@@ -183,15 +183,21 @@ def _spline(moves: dict[int, np.ndarray], local: np.ndarray) -> np.ndarray:
     return offsets
 
 
-def _harmonic(moves: dict[int, np.ndarray], local: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """Offsets `[468, 3]` through `moves` (pins included), each other vertex the mean of its neighbours
-    along `edges` `[E, 2]` weighted by 1 / their distance in the face plane `local`: a discrete harmonic
-    field, which never leaves the range of the moves around it (no overshoot, no fold from the spread)."""
+def _mesh_laplacian(local: np.ndarray, edges: np.ndarray) -> scipy.sparse.csr_matrix:
+    """The graph Laplacian `[468, 468]` of `edges` `[E, 2]`, each edge weighted by 1 / its length in the
+    face plane `local`: one per face, shared by all of its expressions' spreads."""
     d = np.linalg.norm(local[edges[:, 0]] - local[edges[:, 1]], axis=1)
     w = np.repeat(1.0 / np.maximum(d, 1e-6), 2)
     n = len(local)
     adjacency = scipy.sparse.csr_matrix((w, (edges.ravel(), edges[:, ::-1].ravel())), shape=(n, n))
-    laplacian = (scipy.sparse.diags(np.asarray(adjacency.sum(1)).ravel()) - adjacency).tocsr()
+    return (scipy.sparse.diags(np.asarray(adjacency.sum(1)).ravel()) - adjacency).tocsr()
+
+
+def _harmonic(moves: dict[int, np.ndarray], laplacian: scipy.sparse.csr_matrix) -> np.ndarray:
+    """Offsets `[468, 3]` through `moves` (pins included), each other vertex the mean of its neighbours
+    weighted as in `laplacian` (`_mesh_laplacian`): a discrete harmonic field, which never leaves the
+    range of the moves around it (no overshoot, no fold from the spread)."""
+    n = laplacian.shape[0]
     fixed = np.zeros(n, bool)
     fixed[list(moves)] = True
     offsets = np.zeros((n, 3))
@@ -202,12 +208,13 @@ def _harmonic(moves: dict[int, np.ndarray], local: np.ndarray, edges: np.ndarray
     return offsets
 
 
-def _spread(moves: dict[int, np.ndarray], local: np.ndarray, free_jaw: bool, edges: np.ndarray) -> np.ndarray:
+def _spread(moves: dict[int, np.ndarray], local: np.ndarray, free_jaw: bool,
+            laplacian: scipy.sparse.csr_matrix) -> np.ndarray:
     """Offsets `[468, 3]`: `moves` at their landmarks (the lips' middle rows following, `_with_lip_rows`),
-    zero at the pinned outline: the eyelids' moves by the spline, the rest along the mesh (`edges`,
-    module docstring). fer's match, the spline for all moves -> this (CelebA tuning, 60 neutral / 60
-    smiling faces; the photos, 25 poses): 79.6% / 76.0% -> 76.8% / 75.0%, photos 61.6% -> 63.6% (sad 13 ->
-    25 of 50); with smile 1.4x and surprise's jaw 1.3x (tuned on the CelebA set for this spread) 78.9% /
+    zero at the pinned outline: the eyelids' moves by the spline over `local`, the rest along the mesh
+    (`laplacian`, module docstring). fer's match, the spline for all moves -> this (CelebA tuning, 60
+    neutral / 60 smiling faces; the photos, 25 poses): 79.6% / 76.0% -> 76.8% / 75.0%, photos 61.6% ->
+    63.6% (sad 13 -> 25 of 50); with smile 1.4x and surprise's jaw 1.3x (tuned on the CelebA set for this spread) 78.9% /
     74.9%, photos 65.2%. Harmonic for the lids too: 76.6% / 75.6%, but blink left Grace Hopper's eyes at
     openness 0.24 / 0.28, above the closed mark 0.20 (the spline draws the lid's skin up to the brow)."""
     moves = _with_lip_rows(moves)
@@ -217,7 +224,7 @@ def _spread(moves: dict[int, np.ndarray], local: np.ndarray, free_jaw: bool, edg
     offsets = _spline({**lids, **pins}, local) if lids else np.zeros((len(local), 3))
     rest = {i: v - offsets[i] for i, v in moves.items() if i not in _LID_VERTICES}
     if rest:
-        offsets = offsets + _harmonic({**rest, **pins, **{i: np.zeros(3) for i in lids}}, local, edges)
+        offsets = offsets + _harmonic({**rest, **pins, **{i: np.zeros(3) for i in lids}}, laplacian)
     return offsets
 
 
@@ -240,6 +247,7 @@ def expression_fields(points_cam: np.ndarray, axes: np.ndarray, edges: np.ndarra
         edges: `[E, 2]` the mesh's edges, mouth and eyes open (`tessellation.FaceTopology.edges`).
     """
     width, local = face_plane(points_cam, axes)
+    laplacian = _mesh_laplacian(local, edges)
     fields = {}
     for name in names:
         moves = _controls(name, points_cam, axes, width)
@@ -247,7 +255,7 @@ def expression_fields(points_cam: np.ndarray, axes: np.ndarray, edges: np.ndarra
             fields[name] = ExpressionField(np.zeros_like(points_cam))
             continue
         drops_jaw = any(i in moves for i in CHIN[2])
-        fields[name] = ExpressionField(_spread(moves, local, drops_jaw, edges), mouth_open=name in OPEN_MOUTH,
+        fields[name] = ExpressionField(_spread(moves, local, drops_jaw, laplacian), mouth_open=name in OPEN_MOUTH,
                                        teeth=name in ("smile", "laugh"))
     return fields
 
@@ -269,12 +277,9 @@ def neutralizing_offsets(points_cam: np.ndarray, axes: np.ndarray, edges: np.nda
     frontal = (moved @ axes) / width  # (across, up, forward) in face widths
     up = axes[:, 1] * width
     moves: dict[int, np.ndarray] = {}
-    pairs = list(zip((*UPPER_LIP_INNER[0], *UPPER_LIP_INNER[2], *reversed(UPPER_LIP_INNER[1])),
-                     (*LOWER_LIP_INNER[0], *LOWER_LIP_INNER[2], *reversed(LOWER_LIP_INNER[1])),
-                     (*UPPER_LIP_OUTER[0], *UPPER_LIP_OUTER[2], *reversed(UPPER_LIP_OUTER[1])),
-                     (*LOWER_LIP_OUTER[0], *LOWER_LIP_OUTER[2], *reversed(LOWER_LIP_OUTER[1]))))
     if mouth_gap(moved, axes) > OPEN_GAP:  # open mouth: close each lip pair to a tenth of its gap
-        for ui, li, uo, lo in pairs:
+        for upper, lower in zip(UPPER_LIP_COLUMNS, LOWER_LIP_COLUMNS):
+            ui, uo, li, lo = upper[0], upper[-1], lower[0], lower[-1]  # each lip's inner and outer vertex
             gap = max(frontal[ui, 1] - frontal[li, 1], 0.0)
             moves[ui] = moves[uo] = -0.45 * gap * up
             moves[li] = moves[lo] = 0.45 * gap * up
@@ -282,7 +287,7 @@ def neutralizing_offsets(points_cam: np.ndarray, axes: np.ndarray, edges: np.nda
             moves[i] = 0.5 * moves[14]
     offsets = moved - points_cam
     if moves:
-        offsets = offsets + _spread(moves, local, True, edges)
+        offsets = offsets + _spread(moves, local, True, _mesh_laplacian(local, edges))
     return offsets
 
 

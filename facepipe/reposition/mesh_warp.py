@@ -23,7 +23,7 @@ import numpy as np
 from scipy.spatial import Delaunay
 
 from facepipe.evaluate.pose import Pose, face_frame, face_width, from_camera, rotation_matrix, to_camera
-from facepipe.reposition.tessellation import outline
+from facepipe.reposition import tessellation
 
 __all__ = ["HeadModel", "head_model", "background_plate", "draw_order", "outline_follow", "project", "render",
            "rotate_head", "pose_change", "triangle_labels", "triangle_maps"]
@@ -175,7 +175,7 @@ def head_model(points: np.ndarray, image_shape: tuple[int, int], face_triangles:
     face = np.asarray(face_triangles)
     if _signed_areas(face_uv, face).sum() < 0:  # wound so that facing the camera is a positive area
         face = face[:, ::-1]
-    triangles = np.concatenate([face, _around_face(unwrapped, outline(face))])
+    triangles = np.concatenate([face, _around_face(unwrapped, tessellation.outline(face))])
     return HeadModel(points=moving, pivot=cam.mean(0), triangles=triangles, unwrapped=unwrapped,
                      texture=texture, pad=pad)
 

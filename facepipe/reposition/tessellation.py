@@ -22,6 +22,7 @@ import functools
 import os
 from collections import deque
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -50,7 +51,7 @@ def read_tessellation(path: str | os.PathLike) -> np.ndarray:
     """
     where = f"{os.fspath(path)!r}"
     try:
-        tree = ast.parse(open(path, encoding="utf-8").read())
+        tree = ast.parse(Path(path).read_text(encoding="utf-8"))
     except (OSError, SyntaxError, ValueError) as e:
         raise CheckpointMismatch(f"{where} is not MediaPipe's face_mesh_connections.py ({e})") from None
     value = next((node.value for node in tree.body if isinstance(node, ast.Assign)
@@ -58,7 +59,8 @@ def read_tessellation(path: str | os.PathLike) -> np.ndarray:
     if isinstance(value, ast.Call) and len(value.args) == 1:  # frozenset([...])
         value = value.args[0]
     if not isinstance(value, (ast.List, ast.Tuple, ast.Set)):
-        raise CheckpointMismatch(f"{where}: no {_VARIABLE} list of edges; valid: mediapipe 0.10.21's face_mesh_connections.py")
+        raise CheckpointMismatch(f"{where}: no {_VARIABLE} list of edges; valid: mediapipe 0.10.21's "
+                                 "face_mesh_connections.py")
     try:
         edges = np.array([ast.literal_eval(e) for e in value.elts], dtype=np.int64)
     except (ValueError, TypeError, SyntaxError) as e:
@@ -66,7 +68,7 @@ def read_tessellation(path: str | os.PathLike) -> np.ndarray:
     if edges.ndim != 2 or edges.shape[1] != 2 or len(edges) % 3:
         raise CheckpointMismatch(f"{where}: {_VARIABLE} has shape {edges.shape}; valid: pairs, three per triangle")
     triples = edges.reshape(-1, 3, 2)
-    closed = (triples[:, 0, 1] == triples[:, 1, 0]) & (triples[:, 1, 1] == triples[:, 2, 0]) & (triples[:, 2, 1] == triples[:, 0, 0])
+    closed = (triples[:, :, 1] == np.roll(triples[:, :, 0], -1, axis=1)).all(1)  # each edge ends where the next starts
     if not closed.all() or edges.min() < 0 or edges.max() >= MESH_VERTICES:
         raise CheckpointMismatch(f"{where}: {_VARIABLE}'s edges do not close into triangles over vertices "
                                  f"0-{MESH_VERTICES - 1} three at a time (first bad triangle {int(np.argmin(closed))})")

@@ -166,7 +166,7 @@ def test_moves_spread_along_the_mesh_without_overshoot(landmarker, models):
     overshot: on Grace Hopper's closed lips the lower lip's middle rows dropped past its outer edge)."""
     from facepipe.evaluate.pose import face_frame, to_camera
     from facepipe.reposition import tessellation
-    from facepipe.reposition.expressions import _harmonic, face_plane
+    from facepipe.reposition.expressions import _harmonic, _mesh_laplacian, face_plane
 
     points = landmarker(PHOTOS["grace_hopper"]()).points
     cam, axes = to_camera(points), face_frame(points)
@@ -174,7 +174,7 @@ def test_moves_spread_along_the_mesh_without_overshoot(landmarker, models):
     rng = np.random.default_rng(0)
     controls = rng.choice(468, 40, replace=False)
     moves = {int(i): rng.normal(size=3) for i in controls}
-    offsets = _harmonic(moves, local, tessellation.build(models).edges)
+    offsets = _harmonic(moves, _mesh_laplacian(local, tessellation.build(models).edges))
     values = np.array(list(moves.values()))
     np.testing.assert_allclose(offsets[controls], values)
     assert np.all(offsets >= values.min(0) - 1e-9) and np.all(offsets <= values.max(0) + 1e-9)
