@@ -188,14 +188,14 @@ class MeshRepositioner:
 
     def prepare(self, image: np.ndarray, latent: Optional[np.ndarray] = None) -> PreparedFace:
         face = self.landmarker(image)
-        model = head_model(face.points, image.shape[:2], self.topology.triangles)
+        person = self.segmenter(image) if self.segmenter is not None else None
+        model = head_model(face.points, image.shape[:2], self.topology.triangles, person=person)
         frame = face_frame(face.points)
         fields = expression_fields(model.points[:468], frame, self.topology.edges)
         neutral = np.zeros_like(model.points)
         closed_lips = self.neutralize and mouth_gap(model.points[:468], frame) > OPEN_GAP
         if self.neutralize:
             neutral[:468] = neutralizing_offsets(model.points[:468], frame, self.topology.edges, self.smile_shape)
-        person = self.segmenter(image) if self.segmenter is not None else None
         prepared = PreparedFace(image=image, person=person, face=face, model=model,
                                 plate=background_plate(image, model),
                                 frame=frame, expressions=fields, neutral=neutral,

@@ -29,9 +29,11 @@ __all__ = ["HeadModel", "head_model", "background_plate", "draw_order", "outline
            "rotate_head", "pose_change", "triangle_labels", "triangle_maps"]
 
 MESH_POINTS = 468  # the first points of a HeadModel are the face mesh; the head proxy follows
+CHIN_TIP = 152  # mesh vertex at the bottom of the chin
 _SHIFT = 4  # fixed-point bits for cv2.fillConvexPoly: sub-pixel triangle edges
 BACK_LATITUDE_STEP = 55 / 8  # degrees between the back of the head's rings, as on the front proxy
 BACK_TEXTURE_OUT = 0.12  # the back's last ring takes its colour this much (of the radii) outside the rim
+MAX_HAIR_GROWTH = 1.35  # the proxy grows at most this much to hold hair or a hat (`_hair_growth`)
 BACK_LOWEST = -0.35  # back-of-head points lower than this (proxy radii, from its centre) are left out: the neck
 # Texture stretched more than STRETCH_SHARP times (render pixels per source pixel, along the most
 # stretched direction) is drawn from the source blurred by STRETCH_BLUR source pixels (Gaussian sigma)
@@ -136,7 +138,7 @@ def _behind_rim(proxy: np.ndarray, rim: np.ndarray) -> np.ndarray:
 
 
 def head_model(points: np.ndarray, image_shape: tuple[int, int], face_triangles: np.ndarray,
-               depth_gain: float = 1.0) -> HeadModel:
+               depth_gain: float = 1.0, person: np.ndarray | None = None) -> HeadModel:
     """Build the rotatable head of a face mesh `[468, 3]` (image space) in an image of `(H, W)`.
 
     `face_triangles` `[F, 3]` are the mesh's own (`tessellation.FaceTopology.triangles`: MediaPipe's,
@@ -156,6 +158,10 @@ def head_model(points: np.ndarray, image_shape: tuple[int, int], face_triangles:
     height = np.linalg.norm(cam[10] - cam[152])
     centre = cam.mean(0) - axes[:, 2] * 0.45 * width + axes[:, 1] * 0.12 * height
     radii = np.array([0.62 * width, 0.78 * height, 0.62 * width])
+    if person is not None:
+        grow = _hair_growth(person, cam, centre, axes, radii)
+        centre = centre + axes[:, 1] * (grow - 1) * radii[1]  # the top grows, the bottom (jaw) stays
+        radii = radii * np.array([grow, grow, 1.0])
     h, w = image_shape
     ring = from_camera(_ellipsoid_points(centre, axes, radii * 1.35, n_lat=1, n_lon=32))[:, :2]
     pad = int(np.ceil(max(0.0, -ring.min(), (ring - [w - 1, h - 1]).max()))) + 2
@@ -184,6 +190,28 @@ def head_model(points: np.ndarray, image_shape: tuple[int, int], face_triangles:
     triangles = np.concatenate([face, _around_face(unwrapped, tessellation.outline(face))])
     return HeadModel(points=moving, pivot=cam.mean(0), triangles=triangles, unwrapped=unwrapped,
                      texture=texture, pad=pad)
+
+
+def _hair_growth(person: np.ndarray, cam: np.ndarray, centre: np.ndarray, axes: np.ndarray,
+                 radii: np.ndarray) -> float:
+    """How much the proxy's across and up radii must grow (1 .. `MAX_HAIR_GROWTH`) for its outline
+    to hold the person above the chin (`person` `[H, W]`, the source's mask; the part joined to the
+    face): hair or a hat reaching beyond it stayed in the background plate and stood behind a turned
+    head as a second outline."""
+    hair = (person > 0.5).astype(np.uint8)
+    hair[max(int(np.ceil(from_camera(cam[CHIN_TIP:CHIN_TIP + 1])[0, 1])), 0):] = 0
+    _, blobs = cv2.connectedComponents(hair)
+    face = from_camera(cam)[:, :2]
+    inside = blobs[np.clip(np.round(face[:, 1]).astype(int), 0, hair.shape[0] - 1),
+                   np.clip(np.round(face[:, 0]).astype(int), 0, hair.shape[1] - 1)]
+    joined = np.unique(inside[inside > 0])
+    ys, xs = np.nonzero(np.isin(blobs, joined))
+    if not len(xs):
+        return 1.0
+    pixels = to_camera(np.column_stack([xs, ys, np.zeros(len(xs))]).astype(np.float64))[:, :2]
+    rel = (pixels - centre[:2]) @ axes[:2, :2]  # (across, up) in the image plane
+    reach = np.sqrt((rel[:, 0] / radii[0]) ** 2 + (rel[:, 1] / radii[1]) ** 2)
+    return float(np.clip(np.percentile(reach, 99.5) * 1.03, 1.0, MAX_HAIR_GROWTH))
 
 
 def _signed_areas(points: np.ndarray, triangles: np.ndarray) -> np.ndarray:

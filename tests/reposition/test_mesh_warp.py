@@ -11,9 +11,9 @@ from facepipe.config import RepositionConf
 from facepipe.evaluate.pose import Pose, face_frame, head_pose
 from facepipe.reposition.expressions import FACE_OVAL
 from facepipe.reposition.mesh import build
-from facepipe.reposition import mesh_warp
-from facepipe.reposition.mesh_warp import (BACK_LOWEST, BACK_TEXTURE_OUT, MESH_POINTS, STRETCH_SHARP, HeadModel,
-                                          _back_of_head, _behind_rim, _soften_stretched, draw_order, head_model,
+from facepipe.reposition import mesh_warp, segmentation
+from facepipe.reposition.mesh_warp import (BACK_LOWEST, BACK_TEXTURE_OUT, CHIN_TIP, MAX_HAIR_GROWTH, MESH_POINTS, STRETCH_SHARP, HeadModel,
+                                          _back_of_head, _behind_rim, _soften_stretched, background_plate, draw_order, head_model,
                                           outline_follow, pose_change, project, rotate_head, triangle_stretch,
                                           unwrap)
 from facepipe.reposition.plan import Shot
@@ -269,3 +269,52 @@ def test_a_turned_head_shows_its_side_without_stripes(landmarker, face_triangles
         return np.abs(np.diff(img, axis=0))[stretched[:-1]].mean()
 
     assert flicker(soft) < 0.5 * flicker(sharp)
+
+
+def _outline_mask(model, shape):
+    from facepipe.evaluate.pose import from_camera
+
+    hull = np.zeros(shape, np.uint8)
+    outline = from_camera(model.points)[:, :2] - model.pad
+    cv2.fillConvexPoly(hull, cv2.convexHull(np.round(outline).astype(np.int32)), 1)
+    return hull > 0, outline
+
+
+def test_head_proxy_grows_to_hold_the_hat_so_no_second_hat_stays_behind(landmarker, face_triangles, models):
+    """Grace Hopper's hat crown reaches above the head proxy fitted to her face. Given her person
+    mask, the proxy grows (the top and the sides; the jaw stays) until its outline holds it, so the
+    crown turns with her head and the background plate inpaints it (before, it stayed in the plate
+    and stood above the turned hat); the body below the chin stays in the plate as it was."""
+    image = PHOTOS["grace_hopper"]()
+    points = landmarker(image).points
+    person = segmentation.build(models)(image)
+    fitted = head_model(points, image.shape[:2], face_triangles)
+    grown = head_model(points, image.shape[:2], face_triangles, person=person)
+    fitted_hull, outline = _outline_mask(fitted, image.shape[:2])
+    grown_hull, grown_outline = _outline_mask(grown, image.shape[:2])
+    rows = np.arange(image.shape[0])[:, None]
+    crown = (person > 0.5) & ~cv2.dilate(fitted_hull.astype(np.uint8), np.ones((15, 15), np.uint8)).astype(bool) \
+        & (rows < outline[CHIN_TIP, 1])
+    assert crown.sum() > 300
+    assert grown_hull[crown].mean() > 0.9  # the grown proxy holds the crown
+    plate = background_plate(image, grown)[grown.pad:-grown.pad, grown.pad:-grown.pad].astype(int)
+    assert np.abs(plate[crown] - image[crown]).mean() > 20  # inpainted, not left standing
+    body = (person > 0.5) & ~grown_hull & (rows > outline[CHIN_TIP, 1] + 10)
+    assert body.sum() > 10000 and np.array_equal(plate[body], image[body])
+    # the jaw end of the proxy stays where it was
+    assert grown_outline[MESH_POINTS:, 1].max() == pytest.approx(outline[MESH_POINTS:, 1].max(), abs=0.02 * image.shape[0])
+
+
+def test_head_proxy_does_not_grow_without_hair_beyond_it(landmarker, face_triangles):
+    """A person mask that is the face mesh's own outline needs no growth; one that is the whole
+    image grows the proxy only by `MAX_HAIR_GROWTH`."""
+    image = PHOTOS["astronaut"]()
+    points = landmarker(image).points
+    face_only = np.zeros(image.shape[:2], np.float32)
+    cv2.fillConvexPoly(face_only, cv2.convexHull(np.round(points[:, :2]).astype(np.int32)), 1.0)
+    fitted = head_model(points, image.shape[:2], face_triangles)
+    same = head_model(points, image.shape[:2], face_triangles, person=face_only)
+    assert np.allclose(same.points, fitted.points)
+    everything = head_model(points, image.shape[:2], face_triangles, person=np.ones(image.shape[:2], np.float32))
+    width = np.ptp(everything.points[MESH_POINTS:, 0]) / np.ptp(fitted.points[MESH_POINTS:, 0])
+    assert 1.1 < width <= MAX_HAIR_GROWTH + 0.01
