@@ -297,9 +297,9 @@ def triangle_labels(shape: tuple[int, int], dst: np.ndarray, triangles: np.ndarr
     """`[H, W]` int32 map of which triangle covers each pixel (-1: none), `triangles` at `dst` drawn
     with sub-pixel edges in `order` (later ones on top)."""
     labels = np.full(shape, -1, np.int32)
-    scale = 1 << _SHIFT
+    corners = np.round(dst[triangles] * (1 << _SHIFT)).astype(np.int32)  # [T, 3, 2], all at once
     for t in order:
-        cv2.fillConvexPoly(labels, np.round(dst[triangles[t]] * scale).astype(np.int32), int(t), cv2.LINE_8, _SHIFT)
+        cv2.fillConvexPoly(labels, corners[t], int(t), cv2.LINE_8, _SHIFT)
     return labels
 
 
