@@ -33,7 +33,7 @@ CHIN_TIP = 152  # mesh vertex at the bottom of the chin
 _SHIFT = 4  # fixed-point bits for cv2.fillConvexPoly: sub-pixel triangle edges
 BACK_LATITUDE_STEP = 55 / 8  # degrees between the back of the head's rings, as on the front proxy
 BACK_TEXTURE_OUT = 0.12  # the back's last ring takes its colour this much (of the radii) outside the rim
-MAX_HAIR_GROWTH = 1.35  # the proxy grows at most this much to hold hair or a hat (`_hair_growth`)
+MAX_HAIR_GROWTH = 1.35  # the proxy reaches out at most this much to hold hair or a hat (`_hair_profile`)
 BACK_LOWEST = -0.35  # back-of-head points lower than this (proxy radii, from its centre) are left out: the neck
 # Texture stretched more than STRETCH_SHARP times (render pixels per source pixel, along the most
 # stretched direction) is drawn from the source blurred by STRETCH_BLUR source pixels (Gaussian sigma)
@@ -78,14 +78,17 @@ class HeadModel:
 
 
 def _ellipsoid_points(centre: np.ndarray, axes: np.ndarray, radii: np.ndarray, n_lat: int = 9,
-                      n_lon: int = 24, lats: np.ndarray | None = None) -> np.ndarray:
+                      n_lon: int = 24, lats: np.ndarray | None = None, profile: np.ndarray | None = None) -> np.ndarray:
     """Points on an ellipsoid's camera-facing half and rim (latitude measured from the face axis),
-    or at the latitudes `lats` (degrees) instead."""
+    or at the latitudes `lats` (degrees) instead; `profile` `[n_lon]` scales each longitude's across
+    and up radii (`_hair_profile`), lat-major like the points."""
     pts = []
     for lat in np.linspace(35, 90, n_lat) if lats is None else lats:  # degrees from the forward axis; 90 is the rim
-        for lon in np.linspace(0, 360, n_lon, endpoint=False):
+        for j, lon in enumerate(np.linspace(0, 360, n_lon, endpoint=False)):
             a, b = np.radians(lat), np.radians(lon)
             local = np.array([np.sin(a) * np.cos(b), np.sin(a) * np.sin(b), np.cos(a)]) * radii
+            if profile is not None:
+                local[:2] *= profile[j]
             pts.append(centre + axes @ local)
     return np.array(pts)
 
@@ -105,7 +108,8 @@ def unwrap(points: np.ndarray, centre: np.ndarray, axes: np.ndarray, radii: np.n
     return np.column_stack([theta * np.cos(phi), -theta * np.sin(phi)])
 
 
-def _back_of_head(centre: np.ndarray, axes: np.ndarray, radii: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _back_of_head(centre: np.ndarray, axes: np.ndarray, radii: np.ndarray,
+                  profile: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Points `[P, 3]` on the proxy ellipsoid behind its rim (latitudes 97-145 degrees, above the jaw)
     and where each takes its colour in the image `[P, 2]`, as the source never saw them: mirrored
     through the rim, a ring just outside it at the same longitude, further out the further back (hair
@@ -116,11 +120,18 @@ def _back_of_head(centre: np.ndarray, axes: np.ndarray, radii: np.ndarray) -> tu
     hair or hat should be. Hidden in the source (their triangles face away), they appear as the head
     turns. Below the jaw the back is left out: the neck does not turn with the head (with it, the
     collar's dark texture swung up behind the chin). Taking the colour inside the head's outline
-    instead (found with the person mask) painted a mirrored, smeared face on the back of the head."""
+    instead (found with the person mask) painted a mirrored, smeared face on the back of the head.
+
+    Where the proxy grew to the hair's or hat's edge (`profile` > 1), outside its rim is background:
+    there the colour comes from just inside the rim instead (turned 60 degrees, the astronaut's bob
+    and Grace Hopper's hat became thin wedges otherwise)."""
     lats = 90 + BACK_LATITUDE_STEP * np.arange(1, 9)
-    back = _ellipsoid_points(centre, axes, radii, lats=lats)
-    out = 1 + BACK_TEXTURE_OUT * (lats - 90) / (lats[-1] - 90)  # [L] radius scale of each ring's colour source
-    rim = np.concatenate([_ellipsoid_points(centre, axes, radii * k, lats=np.array([90.0])) for k in out])
+    back = _ellipsoid_points(centre, axes, radii, lats=lats, profile=profile)
+    steps = (lats - 90) / (lats[-1] - 90)
+    rim = _ellipsoid_points(centre, axes, radii, lats=np.array([90.0]), profile=profile)  # [n_lon, 3]
+    grown = np.zeros(len(rim), bool) if profile is None else np.asarray(profile) > 1.0
+    scale = np.where(grown[None], 1 - BACK_TEXTURE_OUT * steps[:, None], 1 + BACK_TEXTURE_OUT * steps[:, None])
+    rim = (centre + (rim[None] - centre) * scale[..., None]).reshape(-1, 3)  # [L * n_lon, 3], lat-major
     up = (back - centre) @ axes[:, 1] / radii[1]
     keep = up >= BACK_LOWEST
     return back[keep], from_camera(rim)[keep, :2]
@@ -158,16 +169,13 @@ def head_model(points: np.ndarray, image_shape: tuple[int, int], face_triangles:
     height = np.linalg.norm(cam[10] - cam[152])
     centre = cam.mean(0) - axes[:, 2] * 0.45 * width + axes[:, 1] * 0.12 * height
     radii = np.array([0.62 * width, 0.78 * height, 0.62 * width])
-    if person is not None:
-        grow = _hair_growth(person, cam, centre, axes, radii)
-        centre = centre + axes[:, 1] * (grow - 1) * radii[1]  # the top grows, the bottom (jaw) stays
-        radii = radii * np.array([grow, grow, 1.0])
+    profile = None if person is None else _hair_profile(person, cam, centre, axes, radii)
     h, w = image_shape
     ring = from_camera(_ellipsoid_points(centre, axes, radii * 1.35, n_lat=1, n_lon=32))[:, :2]
     pad = int(np.ceil(max(0.0, -ring.min(), (ring - [w - 1, h - 1]).max()))) + 2
     shift = np.array([pad, -pad, 0.0])  # image (x + pad, y + pad) in camera coordinates
     cam, centre, h, w = cam + shift, centre + shift, h + 2 * pad, w + 2 * pad
-    proxy = _ellipsoid_points(centre, axes, radii)
+    proxy = _ellipsoid_points(centre, axes, radii, profile=profile)
     # keep proxy points that project outside the mesh (the mesh already covers the face itself)
     rim = cam[cv2.convexHull(cam[:, :2].astype(np.float32), returnPoints=False)[:, 0]]
     hull = rim[:, :2].astype(np.float32)
@@ -180,7 +188,7 @@ def head_model(points: np.ndarray, image_shape: tuple[int, int], face_triangles:
     face_outline = face_uv[cv2.convexHull(face_uv.astype(np.float32), returnPoints=False)[:, 0]].astype(np.float32)
     clear = np.array([cv2.pointPolygonTest(face_outline, (float(u), float(v)), False) < 0 for u, v in proxy_uv])
     proxy = proxy[clear]
-    back, back_texture = _back_of_head(centre, axes, radii)
+    back, back_texture = _back_of_head(centre, axes, radii, profile)
     moving = np.concatenate([cam, proxy, back])
     texture = np.concatenate([from_camera(np.concatenate([cam, proxy]))[:, :2], back_texture])
     unwrapped = np.concatenate([face_uv, proxy_uv[clear], unwrap(back, centre, axes, radii)])
@@ -192,12 +200,14 @@ def head_model(points: np.ndarray, image_shape: tuple[int, int], face_triangles:
                      texture=texture, pad=pad)
 
 
-def _hair_growth(person: np.ndarray, cam: np.ndarray, centre: np.ndarray, axes: np.ndarray,
-                 radii: np.ndarray) -> float:
-    """How much the proxy's across and up radii must grow (1 .. `MAX_HAIR_GROWTH`) for its outline
-    to hold the person above the chin (`person` `[H, W]`, the source's mask; the part joined to the
-    face): hair or a hat reaching beyond it stayed in the background plate and stood behind a turned
-    head as a second outline."""
+def _hair_profile(person: np.ndarray, cam: np.ndarray, centre: np.ndarray, axes: np.ndarray,
+                  radii: np.ndarray, n_lon: int = 24) -> np.ndarray:
+    """`[n_lon]` how much each longitude of the proxy (`_ellipsoid_points`) must reach out
+    (1 .. `MAX_HAIR_GROWTH`) to hold the person above the chin (`person` `[H, W]`, the source's mask;
+    the part joined to the face): hair or a hat reaching beyond the proxy stayed in the background
+    plate and stood behind a turned head as a second outline. Shaped per longitude, not one scale: a
+    proxy grown evenly reached past the hair at most longitudes, and the back of the head there
+    floated behind the turned head as a hoop."""
     hair = (person > 0.5).astype(np.uint8)
     hair[max(int(np.ceil(from_camera(cam[CHIN_TIP:CHIN_TIP + 1])[0, 1])), 0):] = 0
     _, blobs = cv2.connectedComponents(hair)
@@ -206,12 +216,19 @@ def _hair_growth(person: np.ndarray, cam: np.ndarray, centre: np.ndarray, axes: 
                    np.clip(np.round(face[:, 0]).astype(int), 0, hair.shape[1] - 1)]
     joined = np.unique(inside[inside > 0])
     ys, xs = np.nonzero(np.isin(blobs, joined))
+    profile = np.ones(n_lon)
     if not len(xs):
-        return 1.0
+        return profile
     pixels = to_camera(np.column_stack([xs, ys, np.zeros(len(xs))]).astype(np.float64))[:, :2]
-    rel = (pixels - centre[:2]) @ axes[:2, :2]  # (across, up) in the image plane
-    reach = np.sqrt((rel[:, 0] / radii[0]) ** 2 + (rel[:, 1] / radii[1]) ** 2)
-    return float(np.clip(np.percentile(reach, 99.5) * 1.03, 1.0, MAX_HAIR_GROWTH))
+    rel = (pixels - centre[:2]) @ axes[:2, :2] / radii[:2]  # (across, up) in the image plane, in radii
+    reach, angle = np.hypot(rel[:, 0], rel[:, 1]), np.degrees(np.arctan2(rel[:, 1], rel[:, 0]))
+    step = 360.0 / n_lon
+    for j in range(n_lon):
+        near = np.abs((angle - j * step + 180) % 360 - 180) <= step / 2
+        if near.any():
+            profile[j] = np.percentile(reach[near], 99) * 1.03
+    profile = (np.roll(profile, 1) + 2 * profile + np.roll(profile, -1)) / 4  # no single-longitude spikes
+    return np.clip(profile, 1.0, MAX_HAIR_GROWTH)
 
 
 def _signed_areas(points: np.ndarray, triangles: np.ndarray) -> np.ndarray:

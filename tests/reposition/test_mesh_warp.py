@@ -12,7 +12,8 @@ from facepipe.evaluate.pose import Pose, face_frame, head_pose
 from facepipe.reposition.expressions import FACE_OVAL
 from facepipe.reposition.mesh import build
 from facepipe.reposition import mesh_warp, segmentation
-from facepipe.reposition.mesh_warp import (BACK_LOWEST, BACK_TEXTURE_OUT, CHIN_TIP, MAX_HAIR_GROWTH, MESH_POINTS, STRETCH_SHARP, HeadModel,
+from facepipe.reposition.mesh_warp import (BACK_LOWEST, BACK_TEXTURE_OUT, CHIN_TIP, MAX_HAIR_GROWTH, MESH_POINTS,
+                                          _hair_profile, STRETCH_SHARP, HeadModel,
                                           _back_of_head, _behind_rim, _soften_stretched, background_plate, draw_order, head_model,
                                           outline_follow, pose_change, project, rotate_head, triangle_stretch,
                                           unwrap)
@@ -142,24 +143,29 @@ def test_back_of_head_lies_behind_the_rim_and_takes_its_colour_just_outside_it()
     np.testing.assert_allclose(seen / reach[:, None], along, atol=1e-9)  # at the point's own longitude
 
 
-def _head_pixels(image: np.ndarray, model, yaw: float) -> np.ndarray:
+def _head_pixels(image: np.ndarray, model, yaw: float, person=None) -> np.ndarray:
     """Which pixels the head layer covers when the head turns by `yaw` (over a magenta plate)."""
     plate = np.zeros((image.shape[0] + 2 * model.pad, image.shape[1] + 2 * model.pad, 3), np.uint8)
     plate[...] = (255, 0, 255)
-    out = rotate_head(image, model, pose_change(np.eye(3), Pose(yaw, 0.0, 0.0)), plate)
+    out = rotate_head(image, model, pose_change(np.eye(3), Pose(yaw, 0.0, 0.0)), plate, person)
     return np.any(out != (255, 0, 255), axis=2)
 
 
-def test_a_head_turned_60_degrees_keeps_its_hat(landmarker, face_triangles):
+@pytest.mark.parametrize("with_person, share", [(False, 0.9), (True, 0.85)])
+def test_a_head_turned_60_degrees_keeps_its_hat(landmarker, face_triangles, models, with_person, share):
     """The back of the head fills the trailing side: turned 60 degrees, the hat above Grace Hopper's
-    eyes covers nearly as many pixels as unturned (without the back, 80% of them: the plate showed)."""
+    eyes covers nearly as many pixels as unturned (without the back, 80% of them: the plate showed).
+    With the person mask too, where the proxy reaches out to the hat's edge (`_hair_profile`) and the
+    back takes its colour inside that edge (outside it, background, the hat turned into a thin wedge:
+    67% / 80% of its pixels): 93% / 88% at +-60."""
     image = PHOTOS["grace_hopper"]()
     points = landmarker(image).points
-    model = head_model(points, image.shape[:2], face_triangles)
+    person = segmentation.build(models)(image) if with_person else None
+    model = head_model(points, image.shape[:2], face_triangles, person=person)
     above_eyes = slice(None, int(points[[33, 263], 1].min()))
-    front = _head_pixels(image, model, 0.0)[above_eyes].sum()
+    front = _head_pixels(image, model, 0.0, person)[above_eyes].sum()
     for yaw in (60.0, -60.0):
-        assert _head_pixels(image, model, yaw)[above_eyes].sum() > 0.9 * front
+        assert _head_pixels(image, model, yaw, person)[above_eyes].sum() > share * front
 
 
 @pytest.mark.parametrize("photo", sorted(PHOTOS))
@@ -280,9 +286,9 @@ def _outline_mask(model, shape):
     return hull > 0, outline
 
 
-def test_head_proxy_grows_to_hold_the_hat_so_no_second_hat_stays_behind(landmarker, face_triangles, models):
+def test_head_proxy_reaches_out_to_hold_the_hat_so_no_second_hat_stays_behind(landmarker, face_triangles, models):
     """Grace Hopper's hat crown reaches above the head proxy fitted to her face. Given her person
-    mask, the proxy grows (the top and the sides; the jaw stays) until its outline holds it, so the
+    mask, the proxy reaches out (per longitude; the jaw stays) until its outline holds it, so the
     crown turns with her head and the background plate inpaints it (before, it stayed in the plate
     and stood above the turned hat); the body below the chin stays in the plate as it was."""
     image = PHOTOS["grace_hopper"]()
@@ -307,7 +313,7 @@ def test_head_proxy_grows_to_hold_the_hat_so_no_second_hat_stays_behind(landmark
 
 def test_head_proxy_does_not_grow_without_hair_beyond_it(landmarker, face_triangles):
     """A person mask that is the face mesh's own outline needs no growth; one that is the whole
-    image grows the proxy only by `MAX_HAIR_GROWTH`."""
+    image reaches out only by `MAX_HAIR_GROWTH`."""
     image = PHOTOS["astronaut"]()
     points = landmarker(image).points
     face_only = np.zeros(image.shape[:2], np.float32)
@@ -318,3 +324,24 @@ def test_head_proxy_does_not_grow_without_hair_beyond_it(landmarker, face_triang
     everything = head_model(points, image.shape[:2], face_triangles, person=np.ones(image.shape[:2], np.float32))
     width = np.ptp(everything.points[MESH_POINTS:, 0]) / np.ptp(fitted.points[MESH_POINTS:, 0])
     assert 1.1 < width <= MAX_HAIR_GROWTH + 0.01
+
+
+def test_hair_profile_reaches_out_only_where_the_hair_is(landmarker):
+    """Hair on one side of the face only (a block beside it at eye level) grows the proxy at the
+    longitudes on that side, not on the other: an even growth reached past the hair elsewhere, and the
+    back of the head there floated behind a turned head as a hoop."""
+    from facepipe.evaluate.pose import face_frame, face_width, to_camera
+
+    image = PHOTOS["astronaut"]()
+    points = landmarker(image).points
+    person = np.zeros(image.shape[:2], np.float32)
+    cv2.fillConvexPoly(person, cv2.convexHull(np.round(points[:, :2]).astype(np.int32)), 1.0)
+    x1, eyes = int(points[:, 0].max()), int(points[[33, 263], 1].mean())
+    person[eyes - 10 : eyes + 10, x1 - 5 : x1 + 40] = 1.0  # hair sticking out to image right
+    cam, axes = to_camera(points.astype(np.float64)), face_frame(points)
+    width, height = face_width(cam), np.linalg.norm(cam[10] - cam[CHIN_TIP])
+    centre = cam.mean(0) - axes[:, 2] * 0.45 * width + axes[:, 1] * 0.12 * height
+    profile = _hair_profile(person, cam, centre, axes, np.array([0.62 * width, 0.78 * height, 0.62 * width]))
+    sides = profile[0], profile[len(profile) // 2]  # the across axis's two ends
+    assert max(sides) > 1.15 and min(sides) == 1.0
+    assert (profile == 1.0).sum() >= len(profile) // 2  # most of the outline stays fitted to the face
