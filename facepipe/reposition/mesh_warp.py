@@ -1,13 +1,15 @@
 """Rotate a face in an image: a 3D landmark mesh plus a head proxy, warped triangle by triangle.
 
 The 468-point mesh is extended with points on an ellipsoid fitted around it (forehead, hair, ears,
-jaw sides: what the mesh does not cover), including the back of the head above the jaw, which the
-source never saw and which shows as the head turns away. The face keeps the landmark model's own
-triangles (`tessellation`); the proxy is triangulated once around it (Delaunay, on the head unwrapped
-about the proxy's centre). The head is rotated about the face's centroid, projected
+jaw sides: what the mesh does not cover), reaching out to hair or a hat beyond it where the source's
+person mask shows them, including the back of the head above the jaw, which the source never saw and
+which shows as the head turns away. The face keeps the landmark model's own triangles
+(`tessellation`); the proxy is triangulated once around it (Delaunay, on the head unwrapped about the
+proxy's centre). The head is rotated about the face's centroid, projected
 orthographically and rendered back to front: a label map of destination triangles (painter's order
 by depth), then one `cv2.remap` through each triangle's inverse affine map. Adjacent triangles share vertices, so the
-map is continuous; regions the source never saw take the stretched texture of their neighbours.
+map is continuous; regions the source never saw take the stretched texture of their neighbours,
+blurred in proportion to the stretch.
 The head layer is composited over a background plate (the source with the head inpainted), so
 what a turning head uncovers is background, never a hole.
 """
@@ -156,6 +158,9 @@ def head_model(points: np.ndarray, image_shape: tuple[int, int], face_triangles:
     holes closed, wound alike); the head proxy is joined to the face's outline by Delaunay, in the
     unwrap, outside it.
 
+    `person` `[H, W]` (the source's person mask, `segmentation.PersonSegmenter`) lets the proxy reach
+    out to the hair or hat above the chin (`_hair_profile`); without it the proxy fits the face only.
+
     `depth_gain` stretches the mesh's depth about its mean before anything else. The landmark
     model's z is flatter than a real face's, but deepening it made renders worse (on the two test
     photos, dlib distance < 0.5 within +-30 degrees fell from 80% to 68% at 1.5 and 34% at 2.0), so
@@ -166,7 +171,7 @@ def head_model(points: np.ndarray, image_shape: tuple[int, int], face_triangles:
     cam[:, 2] = cam[:, 2].mean() + (cam[:, 2] - cam[:, 2].mean()) * depth_gain
     axes = face_frame(points)  # columns: across, up, forward
     width = face_width(cam)
-    height = np.linalg.norm(cam[10] - cam[152])
+    height = np.linalg.norm(cam[10] - cam[CHIN_TIP])
     centre = cam.mean(0) - axes[:, 2] * 0.45 * width + axes[:, 1] * 0.12 * height
     radii = np.array([0.62 * width, 0.78 * height, 0.62 * width])
     profile = None if person is None else _hair_profile(person, cam, centre, axes, radii)
@@ -373,13 +378,13 @@ def _soften_stretched(image: np.ndarray, head: np.ndarray, labels: np.ndarray, s
     out = head.astype(np.float32)
     part, weight = out[box], want[box][..., None]
     xs, ys = map_x[box], map_y[box]
+    size = np.array(image.shape[1::-1])  # (w, h)
     lower = 0.0
     for level in BLUR_LEVELS:
         if weight.max() <= lower:
             break
         # blur only the part of the source these pixels sample, with room for the kernel
         reach = weight[..., 0] > lower
-        size = np.array(image.shape[1::-1])  # (w, h)
         lo = np.clip(np.floor([xs[reach].min(), ys[reach].min()]) - 3 * level - 1, 0, size - 1).astype(int)
         hi = np.clip(np.ceil([xs[reach].max(), ys[reach].max()]) + 3 * level + 2, lo + 1, size).astype(int)
         (x0, y0), (x1, y1) = lo, hi  # maps beyond the image read its edge (BORDER_REPLICATE), as before
