@@ -31,7 +31,7 @@ __all__ = ["HeadModel", "head_model", "background_plate", "draw_order", "outline
            "rotate_head", "pose_change", "triangle_labels", "triangle_maps"]
 
 MESH_POINTS = 468  # the first points of a HeadModel are the face mesh; the head proxy follows
-CHIN_TIP = 152  # mesh vertex at the bottom of the chin
+FOREHEAD_TOP, CHIN_TIP = 10, 152  # mesh vertices at the top and bottom of the face's midline
 _SHIFT = 4  # fixed-point bits for cv2.fillConvexPoly: sub-pixel triangle edges
 BACK_LATITUDE_STEP = 55 / 8  # degrees between the back of the head's rings, as on the front proxy
 BACK_TEXTURE_OUT = 0.12  # the back's last ring takes its colour this much (of the radii) outside the rim
@@ -171,9 +171,7 @@ def head_model(points: np.ndarray, image_shape: tuple[int, int], face_triangles:
     cam[:, 2] = cam[:, 2].mean() + (cam[:, 2] - cam[:, 2].mean()) * depth_gain
     axes = face_frame(points)  # columns: across, up, forward
     width = face_width(cam)
-    height = np.linalg.norm(cam[10] - cam[CHIN_TIP])
-    centre = cam.mean(0) - axes[:, 2] * 0.45 * width + axes[:, 1] * 0.12 * height
-    radii = np.array([0.62 * width, 0.78 * height, 0.62 * width])
+    centre, radii = fitted_ellipsoid(cam, axes)
     profile = None if person is None else _hair_profile(person, cam, centre, axes, radii)
     h, w = image_shape
     ring = from_camera(_ellipsoid_points(centre, axes, radii * 1.35, n_lat=1, n_lon=32))[:, :2]
@@ -205,6 +203,14 @@ def head_model(points: np.ndarray, image_shape: tuple[int, int], face_triangles:
                      texture=texture, pad=pad)
 
 
+def fitted_ellipsoid(cam: np.ndarray, axes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The head proxy's centre `[3]` and radii `[3]` (across, up, forward) fitted to a face mesh
+    `[468, 3]` in the camera frame with face frame `axes`: behind the face and a little above it."""
+    width, height = face_width(cam), np.linalg.norm(cam[FOREHEAD_TOP] - cam[CHIN_TIP])
+    centre = cam.mean(0) - axes[:, 2] * 0.45 * width + axes[:, 1] * 0.12 * height
+    return centre, np.array([0.62 * width, 0.78 * height, 0.62 * width])
+
+
 def _hair_profile(person: np.ndarray, cam: np.ndarray, centre: np.ndarray, axes: np.ndarray,
                   radii: np.ndarray, n_lon: int = 24) -> np.ndarray:
     """`[n_lon]` how much each longitude of the proxy (`_ellipsoid_points`) must reach out
@@ -213,10 +219,10 @@ def _hair_profile(person: np.ndarray, cam: np.ndarray, centre: np.ndarray, axes:
     plate and stood behind a turned head as a second outline. Shaped per longitude, not one scale: a
     proxy grown evenly reached past the hair at most longitudes, and the back of the head there
     floated behind the turned head as a hoop."""
-    hair = (person > 0.5).astype(np.uint8)
-    hair[max(int(np.ceil(from_camera(cam[CHIN_TIP:CHIN_TIP + 1])[0, 1])), 0):] = 0
-    _, blobs = cv2.connectedComponents(hair)
     face = from_camera(cam)[:, :2]
+    hair = (person > 0.5).astype(np.uint8)
+    hair[max(int(np.ceil(face[CHIN_TIP, 1])), 0):] = 0
+    _, blobs = cv2.connectedComponents(hair)
     inside = blobs[np.clip(np.round(face[:, 1]).astype(int), 0, hair.shape[0] - 1),
                    np.clip(np.round(face[:, 0]).astype(int), 0, hair.shape[1] - 1)]
     joined = np.unique(inside[inside > 0])
