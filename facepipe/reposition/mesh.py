@@ -14,8 +14,10 @@ its chin when pitched). So `prepare` renders each source on a probe grid (yaw, p
 through the inverse of that measured map (`Calibration`; the response is not linear, hence 5 x 5).
 Without it, yaw read back at 0.77x and, on generated faces, pitch at 0.78x with a yaw-dependent bias.
 Each render is then measured and, if it misses by more than the tolerance, re-rendered with a
-corrected command (the closed loop in `render`); one that cannot be measured at all is retried
-turned less (`UNREADABLE_RETRIES`) before the loop gives up on it.
+corrected command (the closed loop in `_aim`); one that cannot be measured at all is retried
+turned less (`UNREADABLE_RETRIES`) before the loop gives up on it. The loop measures the head without
+its expression, which is drawn afterwards on the command found: the landmark model reads expressions
+as a few degrees of pitch, and correcting for that tilted expressive heads.
 """
 
 from __future__ import annotations
@@ -246,19 +248,30 @@ class MeshRepositioner:
     def render(self, prepared: PreparedFace, shot: Shot) -> np.ndarray:
         p = prepared
         texture = shift_gaze(p.image, p.face.points, p.face.iris, shot.gaze_yaw, shot.gaze_pitch)
+        target, field = Pose(shot.yaw, shot.pitch, shot.roll), p.expressions.get(shot.expression)
+        # The head is aimed as the neutral shot is, then the expression drawn on it: the landmark model
+        # reads a moved mouth, brows or lids as pitch (at the same head rotation sad read up to 6 degrees
+        # above neutral, blink 3 below), and aiming the expressive render turned the head by that much.
+        commanded, out = self._aim(p, target, texture)
+        if field is None or shot.intensity <= 0:
+            return out
         if shot.expression in p.shading:  # creases first, so the mesh carries them with the skin
             texture = shade(texture, p.shading[shot.expression], shot.intensity)
-        target, field = Pose(shot.yaw, shot.pitch, shot.roll), p.expressions.get(shot.expression)
+        return self._draw(p, commanded, field, shot.intensity, texture)
+
+    def _aim(self, p: PreparedFace, target: Pose, texture: np.ndarray) -> tuple[Pose, np.ndarray]:
+        """The command that turns the neutral head to read `target`, and its render: the calibrated
+        command, then the closed loop on what the landmarker reads back."""
         commanded = p.calibration.command(target)
-        out = self._draw(p, commanded, field, shot.intensity, texture)
+        out = self._draw(p, commanded, None, 0.0, texture)
         if not self.max_steps:
-            return out
+            return commanded, out
         miss = self._miss(out, target)
         if miss is None:  # unreadable, most often a face turned past its frame: try turning it less
             for share in UNREADABLE_RETRIES:
                 trial = Pose(target.yaw + share * (commanded.yaw - target.yaw),
                              target.pitch + share * (commanded.pitch - target.pitch), target.roll)
-                image = self._draw(p, trial, field, shot.intensity, texture)
+                image = self._draw(p, trial, None, 0.0, texture)
                 trial_miss = self._miss(image, target)
                 if trial_miss is not None:
                     commanded, out, miss = trial, image, trial_miss
@@ -270,12 +283,12 @@ class MeshRepositioner:
                            -MAX_STEP, MAX_STEP)
             turned = np.clip([commanded.yaw + step[0], commanded.pitch + step[1]], -MAX_TURN, MAX_TURN)
             trial = Pose(*turned, target.roll)
-            image = self._draw(p, trial, field, shot.intensity, texture)
+            image = self._draw(p, trial, None, 0.0, texture)
             trial_miss = self._miss(image, target)
             if trial_miss is None or np.abs(trial_miss).max() >= np.abs(miss).max():
                 break  # no better (or no longer readable): keep the previous render
             commanded, out, miss = trial, image, trial_miss
-        return out
+        return commanded, out
 
     def _miss(self, image: np.ndarray, target: Pose) -> Optional[np.ndarray]:
         """Requested minus measured (yaw, pitch) of a render; None when it cannot be landmarked."""

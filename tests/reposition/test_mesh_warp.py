@@ -194,6 +194,30 @@ def test_closed_loop_brings_a_miscalibrated_shot_within_the_tolerance(landmarker
     assert misses[0] > 3.0 and misses[8] <= 2.0 + 0.5
 
 
+def test_an_expression_is_drawn_on_the_head_turned_as_for_the_neutral_shot(models):
+    """The landmark model reads sad as pitch (on the astronaut at pitch -20 about 6 degrees above the
+    same head neutral): the closed loop aims the neutral head, and the expression is drawn on the
+    command it found, so an expression does not tilt the head."""
+    repositioner = build(RepositionConf(), models)
+    face = repositioner.prepare(PHOTOS["astronaut"]())
+    draws = []
+    original = repositioner._draw
+
+    def spy(p, commanded, field, intensity, texture=None):
+        draws.append((commanded, field, intensity))
+        return original(p, commanded, field, intensity, texture)
+
+    repositioner._draw = spy
+    repositioner.render(face, Shot("t", "grid", 0.0, -20.0))
+    neutral_command = draws[-1][0]
+    draws.clear()
+    repositioner.render(face, Shot("t", "random", 0.0, -20.0, expression="sad", intensity=1.0))
+    commanded, field, intensity = draws[-1]
+    assert field is face.expressions["sad"] and intensity == 1.0
+    assert all(f is None for _, f, _ in draws[:-1])  # every render the loop measured was neutral
+    assert (commanded.yaw, commanded.pitch) == (neutral_command.yaw, neutral_command.pitch)
+
+
 def test_a_turned_face_stays_where_it_was_in_the_frame(landmarker, face_triangles):
     """The head turns about the face's centroid: turned 30 degrees (yaw, then pitch) the landmarked
     face centre moves by a few hundredths of the face's width (about the head's centre: a fifth)."""
