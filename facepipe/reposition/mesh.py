@@ -251,7 +251,7 @@ class MeshRepositioner:
         target, field = Pose(shot.yaw, shot.pitch, shot.roll), p.expressions.get(shot.expression)
         # The head is aimed as the neutral shot is, then the expression drawn on it: the landmark model
         # reads a moved mouth, brows or lids as pitch (at the same head rotation sad read up to 6 degrees
-        # above neutral, blink 3 below), and aiming the expressive render turned the head by that much.
+        # above neutral, blink 5 below), and aiming the expressive render turned the head by that much.
         commanded, out = self._aim(p, target, texture)
         if field is None or shot.intensity <= 0:
             return out
