@@ -253,19 +253,20 @@ class MeshRepositioner:
         # reads a moved mouth, brows or lids as pitch (at the same head rotation sad read up to 6 degrees
         # above neutral, blink 5 below), and aiming the expressive render turned the head by that much.
         commanded, out = self._aim(p, target, texture)
-        if field is None or shot.intensity <= 0:
-            return out
-        if shot.expression in p.shading:  # creases first, so the mesh carries them with the skin
-            texture = shade(texture, p.shading[shot.expression], shot.intensity)
-        return self._draw(p, commanded, field, shot.intensity, texture)
+        if field is not None and shot.intensity > 0:
+            if shot.expression in p.shading:  # creases first, so the mesh carries them with the skin
+                texture = shade(texture, p.shading[shot.expression], shot.intensity)
+            return self._draw(p, commanded, field, shot.intensity, texture)
+        return out if out is not None else self._draw(p, commanded, None, 0.0, texture)
 
-    def _aim(self, p: PreparedFace, target: Pose, texture: np.ndarray) -> tuple[Pose, np.ndarray]:
-        """The command that turns the neutral head to read `target`, and its render: the calibrated
-        command, then the closed loop on what the landmarker reads back."""
+    def _aim(self, p: PreparedFace, target: Pose, texture: np.ndarray) -> tuple[Pose, Optional[np.ndarray]]:
+        """The command that turns the neutral head to read `target` (the calibrated command, then the
+        closed loop on what the landmarker reads back) and the neutral render of it that the loop kept;
+        with the loop off, the calibrated command and None: nothing is drawn that the shot may not use."""
         commanded = p.calibration.command(target)
-        out = self._draw(p, commanded, None, 0.0, texture)
         if not self.max_steps:
-            return commanded, out
+            return commanded, None
+        out = self._draw(p, commanded, None, 0.0, texture)
         miss = self._miss(out, target)
         if miss is None:  # unreadable, most often a face turned past its frame: try turning it less
             for share in UNREADABLE_RETRIES:
