@@ -52,6 +52,24 @@ def test_mouth_expressions_move_the_mouth_the_right_way(prepared, landmarker, ph
     assert sad.smile_width < neutral.smile_width
 
 
+@pytest.mark.parametrize("photo", sorted(PHOTOS))
+def test_surprise_opens_the_mouth_into_a_round_o(prepared, landmarker, photo):
+    """Measured on the render: surprise draws the mouth's corners in and opens it at least a third as tall
+    as it is wide. Its lips used to move as groups (the whole lower lip dropped, the corners barely in), a
+    box as wide as the closed mouth (height / width 0.38 and 0.26; fer read it angry on 31 of 50 renders)."""
+    repositioner, faces = prepared
+    face = faces[photo]
+
+    def mouth(expression: str) -> tuple[float, float]:
+        points = landmarker(repositioner.render(face, Shot("t", "random", 0.0, 0.0, expression=expression,
+                                                           intensity=1.0))).points
+        return float(np.linalg.norm(points[308, :2] - points[78, :2])), float(points[14, 1] - points[13, 1])
+
+    neutral_width, _ = mouth("neutral")
+    width, height = mouth("surprise")
+    assert width < 0.95 * neutral_width and height > 0.32 * width, (neutral_width, width, height)
+
+
 def test_gaze_moves_the_iris_within_the_eye(prepared, landmarker):
     repositioner, faces = prepared
     face = faces["astronaut"]
