@@ -13,7 +13,8 @@ outer edge, and next to corners pulled down (sad) it folded the skin into a wedg
 nothing overshoots. The field is linear in the control displacements, so intensity `s` is the
 intensity-1 field times `s`.
 
-Blink and wink are measured per face: each upper-lid vertex moves onto the line where the lids meet.
+Blink and wink are measured per face: each upper-lid vertex moves onto the line where the lids meet; so are
+laugh's and surprise's opened mouths, whose lips are placed on a shape (a wide D, an O: `_MOUTH_SHAPES`).
 An opened mouth is painted afterwards (`paint_mouth`): the source never saw its interior; so is the
 seam of a source's open mouth that neutralising closed (`paint_closed_lips`).
 """
@@ -84,8 +85,6 @@ RIGID = (1, 4, 5, 6, 168, 195, 197, 9, 151, 33, 133, 263, 362)  # nose bridge/ti
 
 # Control moves at intensity 1: landmark group -> (outward, up, forward) in face widths. "Outward"
 # points away from the face's midline on both sides, so each entry serves the left and right side.
-_OPEN_JAW = {LOWER_LIP_INNER: (0, -0.11, 0), LOWER_LIP_OUTER: (0, -0.11, 0), CHIN: (0, -0.10, -0.02),
-             JAW_SIDE: (0, -0.04, 0)}
 _MOVES: dict[str, dict[tuple, tuple[float, float, float]]] = {
     # lips part a little over the upper teeth, corners out and up, cheeks raised. 1.4x the moves tuned
     # with the plane spline, which carried them further (CelebA tuning, 60 neutral faces: smile read
@@ -93,9 +92,9 @@ _MOVES: dict[str, dict[tuple, tuple[float, float, float]]] = {
     "smile": {MOUTH_CORNER: (0.084, 0.07, -0.014), UPPER_LIP_OUTER: (0.028, 0.028, 0),
               UPPER_LIP_INNER: (0.028, 0.035, 0), LOWER_LIP_OUTER: (0.028, -0.021, 0),
               LOWER_LIP_INNER: (0.028, -0.028, 0), CHEEK: (0.0, 0.049, 0.014)},
-    "laugh": {MOUTH_CORNER: (0.07, 0.045, -0.01), UPPER_LIP_OUTER: (0.02, 0.025, 0), UPPER_LIP_INNER: (0.02, 0.035, 0),
-              CHEEK: (0.0, 0.04, 0.01), **{k: (0.02, v[1], v[2]) for k, v in _OPEN_JAW.items()}},
-    # brows up, jaw dropped, the mouth a round O (`_o_mouth` places the lips). Brows 0.4x of the first 0.12/0.10:
+    # a wide grin: the lips drawn by `_opened_mouth`; cheeks raised, the jaw's sides down with it
+    "laugh": {CHEEK: (0.0, 0.04, 0.01), JAW_SIDE: (0.02, -0.04, 0)},
+    # brows up, jaw dropped, the mouth a round O (`_opened_mouth` places the lips). Brows 0.4x of the first 0.12/0.10:
     # fer read surprise on 50 of 120 CelebA tuning renders instead of 37 (0.3x: 48, 0.5x: 45, 0.7x: 40),
     # and the forehead no longer bunches up against its pinned top.
     "surprise": {BROW_INNER: (0, 0.048, 0), BROW_OUTER: (0, 0.04, 0), JAW_SIDE: (0, -0.068, 0)},
@@ -106,14 +105,31 @@ _MOVES: dict[str, dict[tuple, tuple[float, float, float]]] = {
     "angry": {BROW_INNER: (-0.06, -0.09, 0), BROW_OUTER: (0, -0.02, 0), MOUTH_CORNER: (-0.04, -0.02, 0),
               UPPER_LIP_OUTER: (0, -0.015, 0), LOWER_LIP_OUTER: (0, 0.02, 0), CHEEK: (0, -0.015, 0)},
 }
-# Surprise's opened mouth as an ellipse: (half-width as a fraction of the closed inner lips' half-width,
-# half-height and drop of its centre below the closed mouth's, in face widths). It used to be the lips moved as
-# groups (corners in 0.07, the whole lower lip down 0.19), which drew a box with pinched corners: fer read
-# surprise on 107 of 180 CelebA tuning renders (60 neutral faces), 19 of 50 on the photos. As an ellipse, by
-# (width, height, drop): (0.55, 0.11, 0.09) 121, (0.7, 0.16, 0.12) 105, (0.6, 0.15, 0.12) 108, (0.75, 0.12,
-# 0.09) 119, (0.55, 0.09, 0.07) 125, (0.5, 0.1, 0.08) 123, (0.65, 0.1, 0.08) 124 (taller reads angry more;
-# the smallest O reads hardly larger than a parted mouth on the photos, so the next one is kept).
-_O_MOUTH = (0.65, 0.10, 0.08)
+
+
+@dataclass(frozen=True)
+class MouthShape:
+    """An opened mouth's inner outline: corners `scale` times as far apart as the closed mouth's, their
+    midpoint moved up by `rise`; the upper and lower lips half-ellipses `upper` above and `lower` below the
+    corners' line (face widths; `_opened_mouth`)."""
+
+    scale: float
+    rise: float
+    upper: float
+    lower: float
+
+
+# Opened mouths drawn as a shape rather than by moving lip groups: moved as groups, the whole lower lip
+# dropped by one amount, a box with pinched corners. Surprise, an O: fer read surprise on 107 of 180 CelebA
+# tuning renders (60 neutral faces) as a box, 19 of 50 on the photos; as an ellipse of (scale, drop, half
+# height) (0.55, 0.09, 0.11) 121, (0.7, 0.12, 0.16) 105, (0.6, 0.12, 0.15) 108, (0.75, 0.09, 0.12) 119,
+# (0.55, 0.07, 0.09) 125, (0.5, 0.08, 0.1) 123, (0.65, 0.08, 0.1) 124 (taller reads angry more often; the
+# smallest reads hardly larger than parted lips on the photos, so the next is kept). Laugh, a wide D (flat
+# upper lip, deep lower one): happy on 168 of 180 as groups; (1.25, 0.03, 0.02, 0.10) 161, (1.35, 0.04,
+# 0.01, 0.13) 169, (1.45, 0.05, 0, 0.15) 173, (1.55, 0.06, 0, 0.17) 174 (smiling faces: 175 as groups,
+# 179 for the last two); the smaller of the last two is kept.
+_MOUTH_SHAPES = {"surprise": MouthShape(scale=0.65, rise=-0.08, upper=0.10, lower=0.10),
+                "laugh": MouthShape(scale=1.45, rise=0.05, upper=0.0, lower=0.15)}
 _CHIN_FOLLOWS_LIP = 0.9  # the chin drops with the lower lip's middle
 OPEN_MOUTH = ("smile", "laugh", "surprise")  # expressions that part the lips (and so get a painted interior)
 # Eyelid moves as fractions of each eye's opening: (upper lid, lower lid), positive = up.
@@ -148,8 +164,8 @@ def _controls(name: str, cam: np.ndarray, axes: np.ndarray, width: float) -> dic
         for indices, side in ((right, -1.0), (left, 1.0), (mid, 0.0)):
             for i in indices:
                 moves[i] = axes @ np.array([side * outward, up, forward]) * width
-    if name == "surprise":
-        moves.update(_o_mouth(cam, axes, width))
+    if name in _MOUTH_SHAPES:
+        moves.update(_opened_mouth(cam, axes, width, _MOUTH_SHAPES[name]))
     up_axis = axes[:, 1]
     for eye, (upper_move, lower_move) in _LIDS.get(name, {}).items():
         upper, lower, _ = EYE_LIDS[eye]
@@ -162,27 +178,26 @@ def _controls(name: str, cam: np.ndarray, axes: np.ndarray, width: float) -> dic
     return moves
 
 
-def _o_mouth(cam: np.ndarray, axes: np.ndarray, width: float) -> dict[int, np.ndarray]:
-    """Moves opening the mouth into an ellipse (`_O_MOUTH`): each inner-lip vertex goes to the point of the
-    ellipse above (upper lip) or below (lower lip) where it sits across the mouth, its lip's outer edge
-    with it (the lips keep their thickness), the corners to the ellipse's ends, the chin with the lower lip."""
+def _opened_mouth(cam: np.ndarray, axes: np.ndarray, width: float, shape: MouthShape) -> dict[int, np.ndarray]:
+    """Moves opening the mouth into `shape`: each inner-lip vertex goes to the point of its lip's
+    half-ellipse where it sits across the mouth, its lip's outer edge with it (the lips keep their
+    thickness), the corners to the ends, the chin with the lower lip."""
     local = cam @ axes / width  # (across, up, forward) in face widths
     corners = local[[MOUTH_CORNER_COLUMNS[0][0], MOUTH_CORNER_COLUMNS[1][0]], :2]
     middle, half = corners.mean(0), abs(corners[1, 0] - corners[0, 0]) / 2
-    scale, half_height, drop = _O_MOUTH
-    centre = middle - np.array([0.0, drop])
+    centre, reach = middle + np.array([0.0, shape.rise]), shape.scale * half
 
     def move(column: tuple[int, ...], target: np.ndarray) -> dict[int, np.ndarray]:
         shift = axes @ np.array([*(target - local[column[0], :2]), 0.0]) * width
         return {i: shift for i in column}
 
     moves: dict[int, np.ndarray] = {}
-    for columns, side in ((UPPER_LIP_COLUMNS, 1.0), (LOWER_LIP_COLUMNS, -1.0)):
+    for columns, height in ((UPPER_LIP_COLUMNS, shape.upper), (LOWER_LIP_COLUMNS, -shape.lower)):
         for column in columns:
             x = float(np.clip((local[column[0], 0] - middle[0]) / half, -1, 1))
-            moves.update(move(column, centre + np.array([scale * half * x, side * half_height * np.sqrt(1 - x * x)])))
+            moves.update(move(column, centre + np.array([reach * x, height * np.sqrt(1 - x * x)])))
     for column, side in zip(MOUTH_CORNER_COLUMNS, (-1.0, 1.0)):
-        moves.update(move(column, centre + np.array([side * scale * half, 0.0])))
+        moves.update(move(column, centre + np.array([side * reach, 0.0])))
     chin = _CHIN_FOLLOWS_LIP * moves[LOWER_LIP_INNER[2][0]]
     moves.update({i: chin for group in CHIN for i in group})
     return moves
