@@ -193,11 +193,13 @@ class MeshRepositioner:
         person = self.segmenter(image) if self.segmenter is not None else None
         model = head_model(face.points, image.shape[:2], self.topology.triangles, person=person)
         frame = face_frame(face.points)
-        fields = expression_fields(model.points[:468], frame, self.topology.edges)
         neutral = np.zeros_like(model.points)
         closed_lips = self.neutralize and mouth_gap(model.points[:468], frame) > OPEN_GAP
         if self.neutralize:
             neutral[:468] = neutralizing_offsets(model.points[:468], frame, self.topology.edges, self.smile_shape)
+        # expressions start from the neutralised face: a shaped mouth (`expressions._MOUTH_SHAPES`) is placed
+        # where it should end up, and the lids' openings are the neutral ones
+        fields = expression_fields(model.points[:468] + neutral[:468], frame, self.topology.edges)
         prepared = PreparedFace(image=image, person=person, face=face, model=model,
                                 plate=background_plate(image, model),
                                 frame=frame, expressions=fields, neutral=neutral,

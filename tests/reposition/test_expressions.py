@@ -70,6 +70,22 @@ def test_surprise_opens_the_mouth_into_a_round_o(prepared, landmarker, photo):
     assert width < 0.95 * neutral_width and height > 0.32 * width, (neutral_width, width, height)
 
 
+def test_a_shaped_mouth_is_placed_on_the_neutralised_face(prepared):
+    """The astronaut smiles with parted lips, which neutralising closes and draws in. Surprise's O is placed
+    relative to that neutral mouth, so its corners end `scale` times as far apart as the neutral mouth's;
+    placed on her smiling mouth and then neutralised, they ended 0.56 times as far apart instead."""
+    from facepipe.reposition.expressions import _MOUTH_SHAPES, MOUTH_CORNER_COLUMNS
+
+    _, faces = prepared
+    face = faces["astronaut"]
+    corners = [MOUTH_CORNER_COLUMNS[0][0], MOUTH_CORNER_COLUMNS[1][0]]
+    neutral = face.model.points[:468] + face.neutral[:468]
+    surprised = neutral + face.expressions["surprise"].offsets
+    ratio = np.linalg.norm(np.diff(surprised[corners] @ face.frame[:, :2], axis=0)) / np.linalg.norm(
+        np.diff(neutral[corners] @ face.frame[:, :2], axis=0))
+    assert abs(ratio - _MOUTH_SHAPES["surprise"].scale) < 0.01, ratio
+
+
 def test_gaze_moves_the_iris_within_the_eye(prepared, landmarker):
     repositioner, faces = prepared
     face = faces["astronaut"]
