@@ -45,6 +45,11 @@ SHADED = tuple(sorted(set(EXPECTED_EMOTION.values())))  # the emotions with a re
 # An emotion seen in fewer effective faces (sum of p^2) than this gets no map: its mean is noise
 # (CelebA's first 5,000 faces hold about 11 for surprise, whose map then broke the landmarker on 1 in 7 renders).
 MIN_FACES = 50.0
+# How much of a smiling source's own smile shading comes out, per emotion, in units of its measured
+# amount (`ShadingModel.strength`). Angry twice: on 60 smiling CelebA tuning faces fer read angry on 92 of
+# 180 renders at 1x (67 read happy), 103 at 1.5x, 113 at 2x, 110 at 2.5x, 106 at 3x (the astronaut's angry
+# 17 -> 22 of 25 at 2x). Sad once: at 2x it read sad on 141 instead of 153.
+UNSMILE_GAIN = {"angry": 2.0}
 
 
 @dataclass(frozen=True)
@@ -90,9 +95,9 @@ class ShadingModel:
         """Expression name -> its luminance residual at intensity 1, `[H, W]` float32 on a source image
         of `shape` whose mesh is `points` `[468, 2+]` (pixels); zero off the face.
 
-        `gain` x the expression's learned map, minus `unsmile` x the smile map for expressions that are
-        not smiles: a smiling source's own folds would otherwise read as a smile under a frown (pass
-        the source's `strength(..., "happy")`). Names that get neither are left out.
+        `gain` x the expression's learned map, minus `unsmile` x the smile map (x `UNSMILE_GAIN`) for
+        expressions that are not smiles: a smiling source's own folds would otherwise read as a smile under
+        a frown (pass the source's `strength(..., "happy")`). Names that get neither are left out.
         """
         warped = {e: warp_triangles(m, self.canonical, points[:, :2], self.triangles, shape)[0]
                   for e, m in self.maps.items()}
@@ -103,7 +108,7 @@ class ShadingModel:
                 continue
             r = gain * warped[emotion] if emotion in warped else np.zeros(shape, np.float32)
             if emotion != "happy" and unsmile > 0 and "happy" in warped:
-                r = r - unsmile * warped["happy"]
+                r = r - UNSMILE_GAIN.get(emotion, 1.0) * unsmile * warped["happy"]
             if r.any():
                 out[name] = r.astype(np.float32)
         return out

@@ -150,6 +150,10 @@ def test_smiling_source_loses_its_smile_shading_under_other_expressions_only(pre
     no_unsmile = model.residuals(face.face.points, face.image.shape[:2], ["sad", "smile"], rep.shading_gain, 0.0)
     assert np.allclose(face.shading["smile"], no_unsmile["smile"])  # a smile keeps the source's folds
     assert not np.allclose(face.shading["sad"], no_unsmile["sad"])
+    # angry takes out twice as much of it (UNSMILE_GAIN): on smiling sources it read happy otherwise
+    plain = model.residuals(face.face.points, face.image.shape[:2], ["angry"], rep.shading_gain, 0.0)["angry"]
+    taken = {e: r - face.shading[e] for e, r in (("sad", no_unsmile["sad"]), ("angry", plain))}
+    assert np.allclose(taken["angry"], 2.0 * taken["sad"], atol=1e-5) and np.abs(taken["sad"]).max() > 0.01
     kept = build_mesh(RepositionConf(calibrate=False, segment=False, neutralize=False), models).prepare(face.image)
     assert np.allclose(kept.shading["sad"], no_unsmile["sad"])  # neutralize off: the source keeps its smile
 
