@@ -50,6 +50,10 @@ MIN_FACES = 50.0
 # 180 renders at 1x (67 read happy), 103 at 1.5x, 113 at 2x, 110 at 2.5x, 106 at 3x (the astronaut's angry
 # 17 -> 22 of 25 at 2x). Sad once: at 2x it read sad on 141 instead of 153.
 UNSMILE_GAIN = {"angry": 2.0}
+# Each emotion's map x this on top of the common gain (`reposition.shading_gain`). Sad 1.5x: fer read sad
+# on 153 of 180 CelebA tuning renders instead of 150 (2x: 156, with 10 renders the landmarker could no
+# longer read), 160 instead of 153 on smiling faces (1.25x: 158).
+MAP_GAIN = {"sad": 1.5}
 
 
 @dataclass(frozen=True)
@@ -95,8 +99,8 @@ class ShadingModel:
         """Expression name -> its luminance residual at intensity 1, `[H, W]` float32 on a source image
         of `shape` whose mesh is `points` `[468, 2+]` (pixels); zero off the face.
 
-        `gain` x the expression's learned map, minus `unsmile` x the smile map (x `UNSMILE_GAIN`) for
-        expressions that are not smiles: a smiling source's own folds would otherwise read as a smile under
+        `gain` x the expression's learned map (x `MAP_GAIN`), minus `unsmile` x the smile map (x
+        `UNSMILE_GAIN`) for expressions that are not smiles: a smiling source's own folds would otherwise read as a smile under
         a frown (pass the source's `strength(..., "happy")`). Names that get neither are left out.
         """
         warped = {e: warp_triangles(m, self.canonical, points[:, :2], self.triangles, shape)[0]
@@ -106,7 +110,7 @@ class ShadingModel:
             emotion = EXPECTED_EMOTION.get(name)
             if emotion is None:
                 continue
-            r = gain * warped[emotion] if emotion in warped else np.zeros(shape, np.float32)
+            r = gain * MAP_GAIN.get(emotion, 1.0) * warped[emotion] if emotion in warped else np.zeros(shape, np.float32)
             if emotion != "happy" and unsmile > 0 and "happy" in warped:
                 r = r - UNSMILE_GAIN.get(emotion, 1.0) * unsmile * warped["happy"]
             if r.any():

@@ -154,6 +154,10 @@ def test_smiling_source_loses_its_smile_shading_under_other_expressions_only(pre
     plain = model.residuals(face.face.points, face.image.shape[:2], ["angry"], rep.shading_gain, 0.0)["angry"]
     taken = {e: r - face.shading[e] for e, r in (("sad", no_unsmile["sad"]), ("angry", plain))}
     assert np.allclose(taken["angry"], 2.0 * taken["sad"], atol=1e-5) and np.abs(taken["sad"]).max() > 0.01
+    # and sad's own map is drawn 1.5x (MAP_GAIN)
+    sad_map = warp_triangles(model.maps["sad"], model.canonical, face.face.points[:, :2], model.triangles,
+                             face.image.shape[:2])[0]
+    assert np.allclose(no_unsmile["sad"], 1.5 * rep.shading_gain * sad_map, atol=1e-5)
     kept = build_mesh(RepositionConf(calibrate=False, segment=False, neutralize=False), models).prepare(face.image)
     assert np.allclose(kept.shading["sad"], no_unsmile["sad"])  # neutralize off: the source keeps its smile
 
