@@ -73,6 +73,12 @@ SEAM_SHADE = 0.8
 # smiles / laughs instead of 166 / 173 (smiling sources 178 / 179 both); greyer teeth (190, 182, 170)
 # read angry on Grace Hopper's smile 11 times of 25 instead of 8.
 TEETH_COLOUR = np.array([250, 248, 242], np.float32)
+# Teeth are lit like the face around them (`_teeth_light`): full colour where that face is at least this bright
+# (max channel; CelebA's median face 194, both test photos 211), down to TEETH_LIGHT_MIN of it in dim faces
+# (a generated 64 px face 57). Near-white teeth shone as white bars in a dim face. It costs some of fer's
+# reading on dim faces: CelebA tuning smiles / laughs 170 / 177 -> 166 / 172 of 180 (200 here: 163 / 172).
+LIT_SKIN = 150.0
+TEETH_LIGHT_MIN = 0.45
 # The lips as columns from the inner row to the outer (subject's right corner to left). The expressions
 # move the inner and outer rows; the two rows between them follow (`_with_lip_rows`), so a lip moved as a
 # whole keeps its shape (left to the plane spline, the lower lip's middle rows dropped below its outer
@@ -389,9 +395,21 @@ def paint_mouth(image: np.ndarray, lips: np.ndarray, teeth: bool) -> np.ndarray:
         lower_row = np.clip((t - 0.82) / 0.08, 0, 1) * 0.8  # the lower teeth, a little in shadow
         band = (np.maximum(upper_row, lower_row) * np.clip((0.92 - across) / 0.15, 0, 1))[..., None]
         shade = (0.72 + 0.28 * np.clip(t / 0.12, 0, 1))[..., None] * (1 - 0.35 * across[..., None] ** 2)
-        interior = interior * (1 - band) + TEETH_COLOUR * shade * band
+        interior = interior * (1 - band) + TEETH_COLOUR * _teeth_light(image, lips, alpha) * shade * band
     a = alpha[..., None]
     return np.rint(a * interior + (1 - a) * image.astype(np.float32)).astype(np.uint8)
+
+
+def _teeth_light(image: np.ndarray, lips: np.ndarray, opening: np.ndarray) -> float:
+    """How lit the teeth are: the median brightness (max channel) of the face around the opening (a ring
+    half the mouth's width wide) over `LIT_SKIN`'s, at most 1. Teeth as bright as in a well-lit photo shone
+    as white bars in a dim face."""
+    reach = max(int(round(float(np.ptp(lips[:, 0])) / 2)), 1)
+    inside = (opening > 0.05).astype(np.uint8)
+    ring = (cv2.dilate(inside, np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)) > 0) & (opening < 0.05)
+    if not ring.any():
+        return 1.0
+    return float(np.clip(np.median(image[ring].max(axis=1)) / LIT_SKIN, TEETH_LIGHT_MIN, 1.0))
 
 
 def paint_closed_lips(image: np.ndarray, lips: np.ndarray, outer: np.ndarray) -> np.ndarray:

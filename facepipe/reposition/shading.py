@@ -101,8 +101,9 @@ class ShadingModel:
         of `shape` whose mesh is `points` `[468, 2+]` (pixels); zero off the face.
 
         `gain` x the expression's learned map (x `MAP_GAIN`), minus `unsmile` x the smile map (x
-        `UNSMILE_GAIN`) for expressions that are not smiles: a smiling source's own folds would otherwise read as a smile under
-        a frown (pass the source's `strength(..., "happy")`). Names that get neither are left out.
+        `UNSMILE_GAIN`) for expressions that are not smiles: a smiling source's own folds would otherwise
+        read as a smile under a frown (pass the source's `strength(..., "happy")`). Names that get neither
+        are left out.
         """
         warped = {e: warp_triangles(m, self.canonical, points[:, :2], self.triangles, shape)[0]
                   for e, m in self.maps.items()}
@@ -111,7 +112,9 @@ class ShadingModel:
             emotion = EXPECTED_EMOTION.get(name)
             if emotion is None:
                 continue
-            r = gain * MAP_GAIN.get(emotion, 1.0) * warped[emotion] if emotion in warped else np.zeros(shape, np.float32)
+            r = np.zeros(shape, np.float32)
+            if emotion in warped:
+                r = gain * MAP_GAIN.get(emotion, 1.0) * warped[emotion]
             if emotion != "happy" and unsmile > 0 and "happy" in warped:
                 r = r - UNSMILE_GAIN.get(emotion, 1.0) * unsmile * warped["happy"]
             if r.any():

@@ -9,7 +9,7 @@ from photos import PHOTOS
 
 from facepipe.config import RepositionConf
 from facepipe.evaluate.expression import EYE_CLOSED_BELOW, geometry
-from facepipe.reposition.expressions import paint_closed_lips
+from facepipe.reposition.expressions import paint_closed_lips, paint_mouth
 from facepipe.reposition.mesh import build
 from facepipe.reposition.plan import Shot
 
@@ -214,3 +214,17 @@ def test_moves_spread_along_the_mesh_without_overshoot(landmarker, models):
     assert np.all(offsets >= values.min(0) - 1e-9) and np.all(offsets <= values.max(0) + 1e-9)
     assert np.abs(offsets[np.setdiff1d(np.arange(468), controls)]).max() > 0.1  # the free vertices did move
 
+
+
+def test_painted_teeth_are_lit_like_the_face_around_them():
+    """The same opened smile painted into a bright and a dim face: the teeth keep their colour in the
+    bright one and are darker in the dim one (near-white teeth shone as white bars in a dim face)."""
+    xs = np.linspace(20, 60, 11)
+    upper = np.column_stack([xs, 30 - 2 * np.sin(np.linspace(0, np.pi, 11))])
+    lower = np.column_stack([xs, 30 + 10 * np.sin(np.linspace(0, np.pi, 11))])
+    lips = np.concatenate([upper, lower[-2:0:-1]])  # INNER_LIPS order: over the top, back underneath
+    teeth = {}
+    for level in (200, 60):
+        face = np.full((60, 80, 3), (level, int(level * 0.8), int(level * 0.7)), np.uint8)
+        teeth[level] = int(paint_mouth(face, lips, teeth=True)[29:33, 35:45].max())
+    assert teeth[200] > 230 and teeth[60] < 0.6 * teeth[200], teeth
