@@ -228,3 +228,15 @@ def test_painted_teeth_are_lit_like_the_face_around_them():
         face = np.full((60, 80, 3), (level, int(level * 0.8), int(level * 0.7)), np.uint8)
         teeth[level] = int(paint_mouth(face, lips, teeth=True)[29:33, 35:45].max())
     assert teeth[200] > 230 and teeth[60] < 0.6 * teeth[200], teeth
+
+
+def test_a_mouth_without_teeth_is_dark_to_its_lower_lip():
+    """Surprise's O shows no teeth and no tongue: its lower part stays as dark as the cavity (a pink tongue
+    there made a small O read as pursed lips); a smile's opening keeps its tongue."""
+    xs = np.linspace(20, 60, 11)
+    upper = np.column_stack([xs, 25 - 8 * np.sin(np.linspace(0, np.pi, 11))])
+    lower = np.column_stack([xs, 25 + 12 * np.sin(np.linspace(0, np.pi, 11))])
+    lips = np.concatenate([upper, lower[-2:0:-1]])
+    face = np.full((60, 80, 3), (200, 160, 140), np.uint8)
+    o_mouth, smile = paint_mouth(face, lips, teeth=False), paint_mouth(face, lips, teeth=True)
+    assert o_mouth[33:36, 38:43, 0].max() < 75 < smile[33:36, 38:43, 0].max()
