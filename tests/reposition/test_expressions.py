@@ -154,16 +154,19 @@ def test_each_lip_keeps_its_rows_in_order(prepared, photo, expression):
             assert np.all(steps_after < np.maximum(steps_before, 0) + 0.01), (column, steps_before, steps_after)
 
 
+def _lip_loop(left: float, right: float, y: float, above: float, below: float) -> np.ndarray:
+    """A synthetic lip loop `[20, 2]` in `INNER_LIPS` order (corner to corner over the top, back underneath):
+    the upper edge bulging `above` px above row `y` in the middle, the lower edge `below` px below it."""
+    xs, bulge = np.linspace(left, right, 11), np.sin(np.linspace(0, np.pi, 11))
+    upper, lower = np.column_stack([xs, y - above * bulge]), np.column_stack([xs, y + below * bulge])
+    return np.concatenate([upper, lower[-2:0:-1]])
+
+
 def test_closed_lips_lose_the_teeth_between_them():
     """Lips closed over a bright strip (squeezed teeth): the strip takes a shade of the lips' colour,
     darker than the lips and far from white, and nothing outside the lips' box changes."""
     image = np.full((40, 60, 3), (200, 160, 140), np.uint8)  # skin
-    xs = np.linspace(15, 45, 11)
-    upper = np.column_stack([xs, 20 - 0.6 * np.sin(np.linspace(0, np.pi, 11))])
-    lower = np.column_stack([xs, 20 + 0.6 * np.sin(np.linspace(0, np.pi, 11))])
-    lips = np.concatenate([upper, lower[-2:0:-1]])  # INNER_LIPS order: over the top, back underneath
-    outer = np.concatenate([np.column_stack([xs, 20 - 4 * np.sin(np.linspace(0, np.pi, 11))]),
-                            np.column_stack([xs, 20 + 4 * np.sin(np.linspace(0, np.pi, 11))])[-2:0:-1]])
+    lips, outer = _lip_loop(15, 45, 20, 0.6, 0.6), _lip_loop(15, 45, 20, 4, 4)
     cv2.fillPoly(image, [np.round(outer).astype(np.int32)], (170, 80, 90))  # lips
     image[19:22, 17:44] = 250  # the squeezed teeth
     out = paint_closed_lips(image, lips, outer)
@@ -176,12 +179,8 @@ def test_lips_carried_through_each_other_get_a_seam_not_a_patch():
     """An upper lip carried 6 px below the lower one (sad on the astronaut) crosses the inner loop over
     itself; only a seam a pixel or two wide is painted there, not the region the crossed loop encloses."""
     image = np.full((40, 60, 3), (200, 160, 140), np.uint8)
-    xs = np.linspace(15, 45, 11)
-    bulge = np.sin(np.linspace(0, np.pi, 11))
-    upper = np.column_stack([xs, 20 + 3 * bulge])  # below ...
-    lower = np.column_stack([xs, 20 - 3 * bulge])  # ... the lower lip, by 6 px in the middle
-    lips = np.concatenate([upper, lower[-2:0:-1]])
-    outer = np.concatenate([np.column_stack([xs, 20 - 6 * bulge]), np.column_stack([xs, 20 + 6 * bulge])[-2:0:-1]])
+    lips = _lip_loop(15, 45, 20, -3, -3)  # the upper lip below the lower one, by 6 px in the middle
+    outer = _lip_loop(15, 45, 20, 6, 6)
     cv2.fillPoly(image, [np.round(outer).astype(np.int32)], (170, 80, 90))
     changed = np.abs(paint_closed_lips(image, lips, outer).astype(int) - image).sum(2) > 0
     rows = np.nonzero(changed[:, 28:33].any(1))[0]  # the middle columns
@@ -215,14 +214,10 @@ def test_moves_spread_along_the_mesh_without_overshoot(landmarker, models):
     assert np.abs(offsets[np.setdiff1d(np.arange(468), controls)]).max() > 0.1  # the free vertices did move
 
 
-
 def test_painted_teeth_are_lit_like_the_face_around_them():
     """The same opened smile painted into a bright and a dim face: the teeth keep their colour in the
     bright one and are darker in the dim one (near-white teeth shone as white bars in a dim face)."""
-    xs = np.linspace(20, 60, 11)
-    upper = np.column_stack([xs, 30 - 2 * np.sin(np.linspace(0, np.pi, 11))])
-    lower = np.column_stack([xs, 30 + 10 * np.sin(np.linspace(0, np.pi, 11))])
-    lips = np.concatenate([upper, lower[-2:0:-1]])  # INNER_LIPS order: over the top, back underneath
+    lips = _lip_loop(20, 60, 30, 2, 10)
     teeth = {}
     for level in (200, 60):
         face = np.full((60, 80, 3), (level, int(level * 0.8), int(level * 0.7)), np.uint8)
@@ -233,10 +228,7 @@ def test_painted_teeth_are_lit_like_the_face_around_them():
 def test_a_mouth_without_teeth_is_dark_to_its_lower_lip():
     """Surprise's O shows no teeth and no tongue: its lower part stays as dark as the cavity (a pink tongue
     there made a small O read as pursed lips); a smile's opening keeps its tongue."""
-    xs = np.linspace(20, 60, 11)
-    upper = np.column_stack([xs, 25 - 8 * np.sin(np.linspace(0, np.pi, 11))])
-    lower = np.column_stack([xs, 25 + 12 * np.sin(np.linspace(0, np.pi, 11))])
-    lips = np.concatenate([upper, lower[-2:0:-1]])
+    lips = _lip_loop(20, 60, 25, 8, 12)
     face = np.full((60, 80, 3), (200, 160, 140), np.uint8)
     o_mouth, smile = paint_mouth(face, lips, teeth=False), paint_mouth(face, lips, teeth=True)
     assert o_mouth[33:36, 38:43, 0].max() < 75 < smile[33:36, 38:43, 0].max()
