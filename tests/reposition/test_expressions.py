@@ -9,7 +9,7 @@ from photos import PHOTOS
 
 from facepipe.config import RepositionConf
 from facepipe.evaluate.expression import EYE_CLOSED_BELOW, geometry
-from facepipe.reposition.expressions import paint_closed_lips, paint_mouth
+from facepipe.reposition.expressions import paint_closed_lips, paint_mouth, polygon_alpha
 from facepipe.reposition.mesh import build
 from facepipe.reposition.plan import Shot
 
@@ -232,3 +232,29 @@ def test_a_mouth_without_teeth_is_dark_to_its_lower_lip():
     face = np.full((60, 80, 3), (200, 160, 140), np.uint8)
     o_mouth, smile = paint_mouth(face, lips, teeth=False), paint_mouth(face, lips, teeth=True)
     assert o_mouth[33:36, 38:43, 0].max() < 75 < smile[33:36, 38:43, 0].max()
+
+
+def test_a_painted_mouth_depends_only_on_the_face_around_it():
+    """`paint_mouth` works in the opening's box: painted into a large textured image it changes nothing
+    away from the mouth and gives the same pixels as painted into a crop around it (lips shifted with the
+    crop), also with the opening cut by the image's edge."""
+    image = np.random.default_rng(0).integers(60, 220, (200, 240, 3), dtype=np.uint8)
+    lips = _lip_loop(100, 140, 120, 2, 10)
+    whole = paint_mouth(image, lips, teeth=True)
+    crop = paint_mouth(image[60:180, 50:190], lips - [50, 60], teeth=True)
+    assert np.array_equal(whole[60:180, 50:190], crop)
+    changed = (whole != image).any(axis=2)
+    assert changed.any() and not (changed & (polygon_alpha(lips, image.shape[:2], 8) == 0)).any()
+    edge = paint_mouth(image, lips + [115, 0], teeth=True)  # the right corner 15 px past the edge
+    assert np.array_equal(edge[:, :200], image[:, :200]) and (edge[115:130, 225:] != image[115:130, 225:]).any()
+
+
+def test_painted_teeth_take_the_light_of_the_whole_ring_around_the_mouth():
+    """The teeth's light is read in a ring half the mouth's width around the opening, not only next to
+    it: a dim band 4 px wide around the opening in an otherwise bright face leaves the teeth bright."""
+    lips = _lip_loop(100, 140, 120, 2, 10)  # 40 px wide: the ring reaches 20 px out
+    face = np.full((200, 240, 3), 200, np.uint8)
+    opening = np.zeros(face.shape[:2], np.uint8)
+    cv2.fillPoly(opening, [np.round(lips).astype(np.int32)], 1)
+    face[cv2.dilate(opening, np.ones((9, 9), np.uint8)) > 0] = 60
+    assert paint_mouth(face, lips, teeth=True)[119:123, 115:125].max() > 230
