@@ -377,12 +377,9 @@ def paint_mouth(image: np.ndarray, lips: np.ndarray, teeth: bool) -> np.ndarray:
     dark mouth cavity, then (smiles only) a hint of tongue; the loop's edge is anti-aliased. Without
     the tongue surprise read as such on 137 / 135 of 180 CelebA tuning renders instead of 132 / 131.
     """
-    h, w = image.shape[:2]
     # Drawn in the opening's box, with room for `_teeth_light`'s ring around it: supersampling the
     # whole image took about 55 ms per render of a 512 px photo.
-    reach = _ring_reach(lips)
-    x0, y0 = np.maximum(np.floor(lips.min(0)).astype(int) - reach - 2, 0)
-    x1, y1 = np.minimum(np.ceil(lips.max(0)).astype(int) + reach + 3, [w, h])
+    x0, y0, x1, y1 = _pixel_box(lips, image.shape, _ring_reach(lips))
     if x1 - x0 < 1 or y1 - y0 < 1:
         return image
     box, lips = image[y0:y1, x0:x1], lips - np.array([x0, y0], np.float64)
@@ -415,6 +412,14 @@ def paint_mouth(image: np.ndarray, lips: np.ndarray, teeth: bool) -> np.ndarray:
     return out
 
 
+def _pixel_box(points: np.ndarray, shape: tuple[int, ...], margin: int = 0) -> tuple[int, int, int, int]:
+    """(x0, y0, x1, y1): the pixels around `points` `[K, 2]` (2 before and 3 after their rounded extremes,
+    room for anti-aliased edges) plus `margin`, clipped to an image of `shape` (h, w, ...)."""
+    x0, y0 = np.maximum(np.floor(points.min(0)).astype(int) - margin - 2, 0)
+    x1, y1 = np.minimum(np.ceil(points.max(0)).astype(int) + margin + 3, [shape[1], shape[0]])
+    return int(x0), int(y0), int(x1), int(y1)
+
+
 def _ring_reach(lips: np.ndarray) -> int:
     """Pixels around the opening `_teeth_light` reads the face's brightness in: half the mouth's width."""
     return max(int(round(float(np.ptp(lips[:, 0])) / 2)), 1)
@@ -442,11 +447,7 @@ def paint_closed_lips(image: np.ndarray, lips: np.ndarray, outer: np.ndarray) ->
     lips' own colour (the median inside the outer lip loop `outer` `[20, 2]`, `OUTER_LIPS`, outside
     the strip) times `SEAM_SHADE`.
     """
-    h, w = image.shape[:2]
-    lo = np.floor(np.minimum(lips.min(0), outer.min(0))).astype(int) - 2
-    hi = np.ceil(np.maximum(lips.max(0), outer.max(0))).astype(int) + 3
-    x0, y0 = np.maximum(lo, 0)
-    x1, y1 = np.minimum(hi, [w, h])
+    x0, y0, x1, y1 = _pixel_box(np.concatenate([lips, outer]), image.shape)
     if x1 - x0 < 2 or y1 - y0 < 2:
         return image
     box = image[y0:y1, x0:x1].astype(np.float32)

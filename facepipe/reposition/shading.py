@@ -112,9 +112,8 @@ class ShadingModel:
             emotion = EXPECTED_EMOTION.get(name)
             if emotion is None:
                 continue
-            r = np.zeros(shape, np.float32)
-            if emotion in warped:
-                r = gain * MAP_GAIN.get(emotion, 1.0) * warped[emotion]
+            r = (gain * MAP_GAIN.get(emotion, 1.0) * warped[emotion] if emotion in warped
+                 else np.zeros(shape, np.float32))
             if emotion != "happy" and unsmile > 0 and "happy" in warped:
                 r = r - UNSMILE_GAIN.get(emotion, 1.0) * unsmile * warped["happy"]
             if r.any():
