@@ -7,7 +7,11 @@ the head clockwise in the image. R = Ry(yaw) @ Rx(-pitch) @ Rz(-roll) maps face 
 
 The face frame is measured from the mesh alone: the across-face axis from rigid symmetric landmark
 pairs, the up axis from forehead to the base of the nose (both unaffected by mouth, brows and eyes),
-so a rigid rotation of the head changes the measured frame by exactly that rotation.
+so a rigid rotation of the head changes the measured frame by exactly that rotation. The pose is that
+frame measured against a frontal reference, MediaPipe's canonical face model (the face its own face
+geometry module measures poses against): its frame is tilted 11.04 degrees up from the camera's axes,
+as a face's forehead slopes back from its nose, so a head whose forehead-to-nose line lies in the
+image plane reads 11 degrees down, not frontal.
 """
 
 from __future__ import annotations
@@ -16,12 +20,27 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Pose", "rotation_matrix", "angles", "face_frame", "face_width", "head_pose", "to_camera", "from_camera"]
+__all__ = ["Pose", "rotation_matrix", "angles", "face_frame", "face_width", "frame_pose", "pose_frame", "head_pose",
+           "to_camera", "from_camera", "FRONTAL_FRAME"]
 
 # (subject's right, subject's left) landmark pairs on rigid parts: eye corners, cheek/temple edges.
 SYMMETRIC_PAIRS = ((33, 263), (133, 362), (234, 454), (127, 356), (93, 323), (132, 361))
 FOREHEAD = (10, 151, 9)
 NOSE_BASE = (2, 94, 19)
+
+# MediaPipe's canonical face model (mediapipe/modules/face_geometry/data/canonical_face_model.obj,
+# Apache-2.0, Google): the vertices of the landmarks `face_frame` reads, in the model's frame, which is
+# the camera frame of a frontal face (cm; x right, y up, z towards the camera).
+CANONICAL_FACE = {
+    33: (-4.445859, 2.663991, 3.173422), 263: (4.445859, 2.663991, 3.173422),
+    133: (-1.856432, 2.585245, 3.757904), 362: (1.856432, 2.585245, 3.757904),
+    234: (-7.664182, 0.673132, -2.435867), 454: (7.664182, 0.673132, -2.435867),
+    127: (-7.743095, 2.364999, -2.005167), 356: (7.743095, 2.364999, -2.005167),
+    93: (-7.542244, -1.049282, -2.431321), 323: (7.542244, -1.049282, -2.431321),
+    132: (-7.270895, -2.890917, -2.252455), 361: (7.270895, -2.890917, -2.252455),
+    10: (0.0, 8.261778, 4.481535), 151: (0.0, 6.545390, 5.027311), 9: (0.0, 4.885979, 5.385258),
+    2: (0.0, -2.089024, 6.058267), 94: (0.0, -1.724003, 6.601390), 19: (0.0, -1.501095, 7.112196),
+}
 
 
 @dataclass(frozen=True)
@@ -78,7 +97,11 @@ def face_frame(points: np.ndarray) -> np.ndarray:
     """
     if points.shape != (468, 3):
         raise ValueError(f"`points` must be [468, 3]; got shape {points.shape}")
-    cam = to_camera(np.asarray(points, np.float64))
+    return _axes(to_camera(np.asarray(points, np.float64)))
+
+
+def _axes(cam: np.ndarray) -> np.ndarray:
+    """`face_frame` of camera-frame points; reads only `SYMMETRIC_PAIRS`, `FOREHEAD` and `NOSE_BASE`."""
     across = sum((cam[left] - cam[right]) / np.linalg.norm(cam[left] - cam[right]) for right, left in SYMMETRIC_PAIRS)
     across /= np.linalg.norm(across)
     up = cam[list(FOREHEAD)].mean(0) - cam[list(NOSE_BASE)].mean(0)
@@ -93,6 +116,27 @@ def face_width(points: np.ndarray) -> float:
     return float(np.linalg.norm(points[454] - points[234]))
 
 
+def _canonical_frame() -> np.ndarray:
+    cam = np.full((468, 3), np.nan)
+    for index, point in CANONICAL_FACE.items():
+        cam[index] = point
+    return _axes(cam)
+
+
+# The face frame of a frontal head: pose (0, 0, 0).
+FRONTAL_FRAME = _canonical_frame()
+
+
+def frame_pose(frame: np.ndarray) -> Pose:
+    """The head pose of a face frame `[3, 3]` (`face_frame`): its rotation away from `FRONTAL_FRAME`."""
+    return angles(frame @ FRONTAL_FRAME.T)
+
+
+def pose_frame(pose: Pose) -> np.ndarray:
+    """The face frame `[3, 3]` of a head at `pose`; inverse of `frame_pose`."""
+    return rotation_matrix(pose.yaw, pose.pitch, pose.roll) @ FRONTAL_FRAME
+
+
 def head_pose(points: np.ndarray) -> Pose:
     """Yaw, pitch and roll in degrees of a face mesh `[468, 3]` (image space)."""
-    return angles(face_frame(points))
+    return frame_pose(face_frame(points))

@@ -28,7 +28,7 @@ from typing import Any, Optional
 import numpy as np
 
 from facepipe.config import EXPRESSION_NAMES, RepositionConf
-from facepipe.evaluate.pose import Pose, angles, face_frame
+from facepipe.evaluate.pose import Pose, face_frame, frame_pose
 from facepipe.reposition import landmarks, segmentation, tessellation
 from facepipe.reposition.expressions import (FACE_OVAL, INNER_LIPS, OPEN_GAP, OUTER_LIPS, ExpressionField,
                                              expression_fields, mouth_gap, neutralizing_offsets, paint_closed_lips,
@@ -219,7 +219,7 @@ class MeshRepositioner:
         return self.shading.residuals(points, image.shape[:2], EXPRESSION_NAMES, self.shading_gain, unsmile)
 
     def _calibration(self, prepared: PreparedFace) -> Calibration:
-        src = angles(prepared.frame)
+        src = frame_pose(prepared.frame)
         # without probes: yaw changes scaled by yaw_gain (measured = src + (commanded - src) / gain)
         fallback = Calibration.linear(1 / self.yaw_gain, src.yaw * (1 - 1 / self.yaw_gain))
         if not self.calibrate:
@@ -238,7 +238,7 @@ class MeshRepositioner:
         return calibration if calibration.plausible() else fallback
 
     def source_pose(self, prepared: PreparedFace) -> Pose:
-        return angles(prepared.frame)
+        return frame_pose(prepared.frame)
 
     def face_box(self, prepared: PreparedFace) -> tuple[int, int, int, int]:
         points = prepared.face.points[:, :2]

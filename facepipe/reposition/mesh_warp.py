@@ -24,7 +24,7 @@ import cv2
 import numpy as np
 from scipy.spatial import Delaunay
 
-from facepipe.evaluate.pose import Pose, face_frame, face_width, from_camera, rotation_matrix, to_camera
+from facepipe.evaluate.pose import Pose, face_frame, face_width, from_camera, pose_frame, to_camera
 from facepipe.reposition import tessellation
 
 __all__ = ["HeadModel", "head_model", "background_plate", "draw_order", "outline_follow", "project", "render",
@@ -318,7 +318,7 @@ def pose_change(source: np.ndarray, target: Pose) -> np.ndarray:
     Exact for the mesh; what a landmarker reads back on the rendered image differs a little (the
     mesh's depth is flatter than a real head's), which `facepipe.reposition.mesh` calibrates away.
     """
-    return rotation_matrix(target.yaw, target.pitch, target.roll) @ source.T
+    return pose_frame(target) @ source.T
 
 
 def triangle_labels(shape: tuple[int, int], dst: np.ndarray, triangles: np.ndarray, order) -> np.ndarray:

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from photos import PHOTOS
 
-from facepipe.evaluate.pose import angles, from_camera, head_pose, rotation_matrix, to_camera
+from facepipe.evaluate.pose import (CANONICAL_FACE, angles, face_frame, frame_pose, from_camera, head_pose, pose_frame,
+                                     rotation_matrix, to_camera)
 
 
 def test_angles_invert_rotation_matrix():
@@ -46,3 +47,20 @@ def test_image_roll_and_mirror_signs_on_real_photos(landmarker, photo):
     mirrored = head_pose(landmarker(np.ascontiguousarray(image[:, ::-1])).points)
     assert abs(mirrored.roll + base.roll) < 3 and abs(mirrored.yaw + base.yaw) < 3
     assert abs(base.yaw) < 5 and abs(base.roll) < 5  # both photos are near-frontal portraits
+
+
+@pytest.mark.parametrize("photo", sorted(PHOTOS))
+def test_pose_frame_inverts_frame_pose(landmarker, photo):
+    frame = face_frame(landmarker(PHOTOS[photo]()).points)
+    np.testing.assert_allclose(pose_frame(frame_pose(frame)), frame, atol=1e-9)
+
+
+def test_the_frontal_reference_is_mediapipes_canonical_face():
+    """A head whose face frame is the camera's axes (forehead-to-nose line in the image plane) is
+    turned down from the canonical face by its forehead's slope, 11.04 degrees; the canonical reads 0."""
+    assert frame_pose(np.eye(3)).pitch == pytest.approx(-11.037, abs=1e-3)
+    canonical = np.full((468, 3), np.nan)
+    for index, point in CANONICAL_FACE.items():
+        canonical[index] = from_camera(np.array(point))
+    pose = head_pose(canonical)
+    assert np.allclose([pose.yaw, pose.pitch, pose.roll], 0, atol=1e-9)

@@ -8,6 +8,7 @@ import pytest
 from photos import PHOTOS
 
 from facepipe.config import RepositionConf
+from facepipe.evaluate.pose import frame_pose
 from facepipe.evaluate.expression import EYE_CLOSED_BELOW, geometry
 from facepipe.reposition.expressions import paint_closed_lips, paint_mouth, polygon_alpha
 from facepipe.reposition.mesh import build
@@ -20,8 +21,14 @@ def prepared(models):
     return repositioner, {name: repositioner.prepare(load()) for name, load in PHOTOS.items()}
 
 
+def _own_pose(repositioner, face, **shot) -> Shot:
+    """A shot of `face` at the photo's own pose, so that only the expression (or gaze) differs from it."""
+    pose = repositioner.source_pose(face)
+    return Shot("t", "random", pose.yaw, pose.pitch, pose.roll, **shot)
+
+
 def _measure(landmarker, repositioner, face, **shot):
-    return geometry(landmarker(repositioner.render(face, Shot("t", "random", 0.0, 0.0, **shot))).points)
+    return geometry(landmarker(repositioner.render(face, _own_pose(repositioner, face, **shot))).points)
 
 
 @pytest.mark.parametrize("photo", sorted(PHOTOS))
@@ -54,15 +61,17 @@ def test_mouth_expressions_move_the_mouth_the_right_way(prepared, landmarker, ph
 
 @pytest.mark.parametrize("photo", sorted(PHOTOS))
 def test_surprise_opens_the_mouth_into_a_round_o(prepared, landmarker, photo):
-    """Measured on the render: surprise draws the mouth's corners in and opens it at least a third as tall
-    as it is wide. Its lips used to move as groups (the whole lower lip dropped, the corners barely in), a
-    box as wide as the closed mouth (height / width 0.38 and 0.26; fer read it angry on 31 of 50 renders)."""
+    """Measured on a render with the face square to the camera: surprise draws the mouth's corners in and
+    opens it at least a third as tall as it is wide. Its lips used to move as groups (the whole lower lip
+    dropped, the corners barely in), a box as wide as the closed mouth (height / width 0.38 and 0.26; fer
+    read it angry on 31 of 50 renders)."""
     repositioner, faces = prepared
     face = faces[photo]
 
     def mouth(expression: str) -> tuple[float, float]:
-        points = landmarker(repositioner.render(face, Shot("t", "random", 0.0, 0.0, expression=expression,
-                                                           intensity=1.0))).points
+        square = frame_pose(np.eye(3))  # face frame = camera axes: the mouth's height is not foreshortened
+        points = landmarker(repositioner.render(face, Shot("t", "random", square.yaw, square.pitch,
+                                                           expression=expression, intensity=1.0))).points
         return float(np.linalg.norm(points[308, :2] - points[78, :2])), float(points[14, 1] - points[13, 1])
 
     neutral_width, _ = mouth("neutral")
@@ -89,9 +98,9 @@ def test_a_shaped_mouth_is_placed_on_the_neutralised_face(prepared):
 def test_gaze_moves_the_iris_within_the_eye(prepared, landmarker):
     repositioner, faces = prepared
     face = faces["astronaut"]
-    base = landmarker(repositioner.render(face, Shot("t", "random", 0.0, 0.0))).iris[:, 0, :2]
-    right = landmarker(repositioner.render(face, Shot("t", "random", 0.0, 0.0, gaze_yaw=20.0))).iris[:, 0, :2]
-    up = landmarker(repositioner.render(face, Shot("t", "random", 0.0, 0.0, gaze_pitch=15.0))).iris[:, 0, :2]
+    base = landmarker(repositioner.render(face, _own_pose(repositioner, face))).iris[:, 0, :2]
+    right = landmarker(repositioner.render(face, _own_pose(repositioner, face, gaze_yaw=20.0))).iris[:, 0, :2]
+    up = landmarker(repositioner.render(face, _own_pose(repositioner, face, gaze_pitch=15.0))).iris[:, 0, :2]
     assert (right[:, 0] - base[:, 0]).min() > 0.5  # both irises moved towards image right
     assert (up[:, 1] - base[:, 1]).max() < -0.3  # and up (image y decreases)
 

@@ -8,7 +8,7 @@ import pytest
 from photos import PHOTOS
 
 from facepipe.config import RepositionConf
-from facepipe.evaluate.pose import Pose, face_frame, from_camera, head_pose, to_camera
+from facepipe.evaluate.pose import Pose, face_frame, from_camera, head_pose, rotation_matrix, to_camera
 from facepipe.reposition import mesh_warp, segmentation
 from facepipe.reposition.expressions import FACE_OVAL
 from facepipe.reposition.mesh import build
@@ -36,6 +36,17 @@ def test_requested_pose_is_measured_back(landmarker, models, photo, yaw, pitch):
     out = repositioner.render(face, Shot("t", "grid", float(yaw), float(pitch)))
     got = head_pose(landmarker(out).points)
     assert got.yaw == pytest.approx(yaw, abs=4) and got.pitch == pytest.approx(pitch, abs=4)
+
+
+@pytest.mark.parametrize("target", [(0.0, 0.0, 0.0), (30.0, -25.0, 5.0), (-50.0, 40.0, -10.0)])
+def test_pose_change_turns_a_mesh_to_the_absolute_pose(landmarker, target):
+    """The rotation the renderer applies takes the photo's mesh to exactly the requested absolute pose,
+    as the estimator measures it (frontal: MediaPipe's canonical face), from wherever the photo faced."""
+    points = landmarker(PHOTOS["astronaut"]()).points.astype(np.float64)
+    rotation = pose_change(face_frame(points), Pose(*target))
+    pivot = points.mean(0)
+    pose = head_pose(from_camera(to_camera(points - pivot) @ rotation.T) + pivot)
+    assert np.allclose([pose.yaw, pose.pitch, pose.roll], target, atol=1e-6)
 
 
 def test_uncalibrated_rotation_turns_by_the_mesh_angle(landmarker, face_triangles):
@@ -147,7 +158,7 @@ def _head_pixels(image: np.ndarray, model, yaw: float, person=None) -> np.ndarra
     """Which pixels the head layer covers when the head turns by `yaw` (over a magenta plate)."""
     plate = np.zeros((image.shape[0] + 2 * model.pad, image.shape[1] + 2 * model.pad, 3), np.uint8)
     plate[...] = (255, 0, 255)
-    out = rotate_head(image, model, pose_change(np.eye(3), Pose(yaw, 0.0, 0.0)), plate, person)
+    out = rotate_head(image, model, rotation_matrix(yaw, 0.0, 0.0), plate, person)  # a turn by `yaw`
     return np.any(out != (255, 0, 255), axis=2)
 
 
@@ -236,15 +247,16 @@ def test_closed_loop_turns_less_when_the_calibrated_render_cannot_be_read(landma
     about 80 degrees: that render has no landmarkable face, so the loop retries nearer the requested
     angle, keeps a render it can read and corrects it (the loop's Jacobian is the wrong calibration's,
     so its corrections overshoot: within 3 degrees, not the 2 of `pose_tolerance`); without the loop
-    the output stays unreadable."""
+    the output stays unreadable. The head keeps the photo's own pitch: only the yaw is tested."""
     image = PHOTOS["astronaut"]()
+    pitch = round(landmarker.pose(image).pitch)
     outputs = {}
     for steps in (0, 8):
         repositioner = build(RepositionConf(calibrate=False, yaw_gain=2.0, max_pose_steps=steps), models)
-        outputs[steps] = repositioner.render(repositioner.prepare(image), Shot("t", "grid", 40.0, 0.0))
+        outputs[steps] = repositioner.render(repositioner.prepare(image), Shot("t", "grid", 40.0, float(pitch)))
     assert landmarker.pose(outputs[0]) is None
     got = landmarker.pose(outputs[8])
-    assert got is not None and abs(got.yaw - 40.0) <= 3.0 and abs(got.pitch) <= 3.0
+    assert got is not None and abs(got.yaw - 40.0) <= 3.0 and abs(got.pitch - pitch) <= 3.0
 
 
 def test_triangle_stretch_is_the_largest_magnification_of_each_map():
