@@ -3,7 +3,7 @@
 Camera frame: X to the image's right, Y up, Z towards the camera (right-handed). A frontal face has
 its right-to-left-eye axis along +X, its up axis along +Y and its nose along +Z. Signs (README,
 "Conventions"): yaw > 0 turns the nose towards image right, pitch > 0 turns it up, roll > 0 tilts
-the head clockwise in the image. R = Ry(yaw) @ Rx(-pitch) @ Rz(-roll) maps face axes to camera axes.
+the head clockwise in the image. R = Ry(yaw) @ Rx(-pitch) @ Rz(-roll) turns a frontal head to that pose.
 
 The face frame is measured from the mesh alone: the across-face axis from rigid symmetric landmark
 pairs, the up axis from forehead to the base of the nose (both unaffected by mouth, brows and eyes),
@@ -117,6 +117,7 @@ def face_width(points: np.ndarray) -> float:
 
 
 def _canonical_frame() -> np.ndarray:
+    """`face_frame` of `CANONICAL_FACE` (the landmarks it does not list stay NaN: `_axes` never reads them)."""
     cam = np.full((468, 3), np.nan)
     for index, point in CANONICAL_FACE.items():
         cam[index] = point
