@@ -441,7 +441,8 @@ def draw_order(model: HeadModel, dst: np.ndarray, depth: np.ndarray) -> list[int
     facing = _signed_areas(dst, tris) > 0  # `head_model` winds every triangle positively as laid out
     proxy = model.proxy_triangles
     by_depth = np.argsort(depth[tris].mean(1), kind="stable")
-    return [int(t) for t in by_depth if proxy[t] == facing[t]] + [int(t) for t in by_depth if not proxy[t] and facing[t]]
+    behind, front = (proxy == facing)[by_depth], (~proxy & facing)[by_depth]
+    return np.concatenate([by_depth[behind], by_depth[front]]).tolist()
 
 
 def render(image: np.ndarray, model: HeadModel, dst: np.ndarray, depth: np.ndarray,
