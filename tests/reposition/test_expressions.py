@@ -8,8 +8,8 @@ import pytest
 from photos import PHOTOS
 
 from facepipe.config import RepositionConf
-from facepipe.evaluate.pose import frame_pose
 from facepipe.evaluate.expression import EYE_CLOSED_BELOW, geometry
+from facepipe.evaluate.pose import frame_pose
 from facepipe.reposition.expressions import paint_closed_lips, paint_mouth, polygon_alpha
 from facepipe.reposition.mesh import build
 from facepipe.reposition.plan import Shot
@@ -67,9 +67,9 @@ def test_surprise_opens_the_mouth_into_a_round_o(prepared, landmarker, photo):
     read it angry on 31 of 50 renders)."""
     repositioner, faces = prepared
     face = faces[photo]
+    square = frame_pose(np.eye(3))  # face frame = camera axes: the mouth's height is not foreshortened
 
     def mouth(expression: str) -> tuple[float, float]:
-        square = frame_pose(np.eye(3))  # face frame = camera axes: the mouth's height is not foreshortened
         points = landmarker(repositioner.render(face, Shot("t", "random", square.yaw, square.pitch,
                                                            expression=expression, intensity=1.0))).points
         return float(np.linalg.norm(points[308, :2] - points[78, :2])), float(points[14, 1] - points[13, 1])
@@ -108,8 +108,7 @@ def test_gaze_moves_the_iris_within_the_eye(prepared, landmarker):
 def test_source_pose_without_calibration_or_neutralising_reproduces_the_photo(models):
     repositioner = build(RepositionConf(neutralize=False, calibrate=False), models)
     face = repositioner.prepare(PHOTOS["astronaut"]())
-    src = repositioner.source_pose(face)
-    out = repositioner.render(face, Shot("t", "grid", src.yaw, src.pitch, src.roll))
+    out = repositioner.render(face, _own_pose(repositioner, face))
     assert np.abs(out.astype(int) - face.image).mean() < 1.0
 
 
