@@ -1,12 +1,13 @@
 """fer's reading of our expressions on CelebA faces: the tuning set (the two test photos are not).
 
-    python benchmarks/expression_tuning.py [--faces 20] [--smiling] [--shading-gain 3.5] [--data ../shared/data]
-                                           [--out outputs/bench/expression_tuning.json]
+    python benchmarks/expression_tuning.py [--faces 20] [--smiling] [--wide] [--shading-gain 3.5]
+                                           [--data ../shared/data] [--out outputs/bench/expression_tuning.json]
 
 Takes the first `--faces` CelebA faces from image 5001 on (past the images 1-3000 that gave the
 neutral-mouth targets) that are neutral (`Smiling` and `Mouth_Slightly_Open` both -1; with
 `--smiling`, smiling ones instead), scaled x2, renders each expression at intensity 1 at yaw 0 and
-+-15, and counts fer's top labels. `reposition.shading_gain` (3.5) is the smallest gain here within
++-15 (with `--wide`, at the 9 poses yaw -30 / 0 / 30 x pitch -20 / 0 / 20: turned heads, as the
+photos' 25-pose figure has them), and counts fer's top labels. `reposition.shading_gain` (3.5) is the smallest gain here within
 0.005 of the best match rate among 1.5, 2.5, 3.5 and 5 (neutral 0.607/0.617/0.633/0.637, smiling
 0.65/0.66/0.677/0.677; 0.547 and 0.56 without shading; measured before surprise's brows were
 lowered, which then gave 0.667 and 0.687 at 3.5). Rerun on 60 faces after the head was triangulated
@@ -38,6 +39,8 @@ from facepipe.reposition.mesh import build as build_mesh
 from facepipe.reposition.plan import Shot
 
 FIRST_IMAGE = 5001
+FRONTAL_POSES = [(0.0, 0.0), (15.0, 0.0), (-15.0, 0.0)]  # (yaw, pitch)
+WIDE_POSES = [(float(y), float(p)) for y in (-30, 0, 30) for p in (-20, 0, 20)]
 
 
 def celeba_faces(data: Path, n: int, smiling: bool) -> list[np.ndarray]:
@@ -67,6 +70,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--faces", type=int, default=20)
     parser.add_argument("--smiling", action="store_true")
+    parser.add_argument("--wide", action="store_true", help="9 poses, yaw +-30 and pitch +-20, not 3 frontal ones")
     parser.add_argument("--data", default="../shared/data")
     parser.add_argument("--shading-gain", type=float, default=RepositionConf.shading_gain,
                         help="learned expression shading x this (0: geometry only)")
@@ -76,21 +80,22 @@ def main() -> int:
     landmarker, fer = build(models), emotion.build(models)
     repositioner = build_mesh(RepositionConf(shading_gain=args.shading_gain), models)
     tally = {e: Counter() for e in emotion.EXPECTED_EMOTION}
+    poses = WIDE_POSES if args.wide else FRONTAL_POSES
     for image in celeba_faces(Path(args.data), args.faces, args.smiling):
         try:
             face = repositioner.prepare(image)
         except NoFaceError:
             continue
         for expr in tally:
-            for yaw in (0.0, 15.0, -15.0):
-                out = repositioner.render(face, Shot("tune", "random", yaw, 0.0, expression=expr, intensity=1.0))
+            for yaw, pitch in poses:
+                out = repositioner.render(face, Shot("tune", "random", yaw, pitch, expression=expr, intensity=1.0))
                 try:
                     tally[expr][fer.top(out, landmarker.mesh(out)[0])] += 1
                 except NoFaceError:
                     tally[expr]["no face"] += 1
     hits = sum(t[emotion.EXPECTED_EMOTION[e]] for e, t in tally.items())
     n = sum(sum(t.values()) for t in tally.values())
-    result = {"faces": args.faces, "smiling": args.smiling, "shading_gain": args.shading_gain,
+    result = {"faces": args.faces, "smiling": args.smiling, "poses": poses, "shading_gain": args.shading_gain,
               "fer_match_rate": round(hits / n, 3), "n": n,
               "fer_top_labels": {e: dict(t.most_common()) for e, t in tally.items()}}
     print(f"fer match rate {result['fer_match_rate']} over {n} renders")

@@ -111,12 +111,18 @@ _MOVES: dict[str, dict[tuple, tuple[float, float, float]]] = {
     "surprise": {BROW_INNER: (0, 0.048, 0), BROW_OUTER: (0, 0.04, 0), JAW_SIDE: (0, -0.068, 0)},
     # inner brows up and together, corners down, lower lip pushed up and out (a pout: corners 0.12 down and
     # the lower lip's edge 0.04 up, from 0.09 and 0.025; fer read sad on 150 of 180 CelebA tuning renders
-    # instead of 145, 153 instead of 147 on smiling faces; the upper lids lowered too: 151 / 151)
-    "sad": {BROW_INNER: (-0.025, 0.06, 0), BROW_OUTER: (0, -0.035, 0), MOUTH_CORNER: (-0.02, -0.12, 0),
+    # instead of 145, 153 instead of 147 on smiling faces; the upper lids lowered too: 151 / 151). Corners
+    # 0.15 down, chosen on 30 CelebA tuning faces at 9 poses (`benchmarks/expression_tuning.py --wide`: yaw
+    # -30 / 0 / 30 x pitch -20 / 0 / 20): sad on 186 of 270 renders instead of 181 at 0.12, 182 at 0.18
+    "sad": {BROW_INNER: (-0.025, 0.06, 0), BROW_OUTER: (0, -0.035, 0), MOUTH_CORNER: (-0.02, -0.15, 0),
             LOWER_LIP_OUTER: (0, 0.04, 0.015), LOWER_LIP_INNER: (0, 0.01, 0), CHIN: (0, 0.02, 0), CHEEK: (0, -0.02, 0)},
-    # brows down and drawn together, lips pressed thin
-    "angry": {BROW_INNER: (-0.06, -0.09, 0), BROW_OUTER: (0, -0.02, 0), MOUTH_CORNER: (-0.04, -0.02, 0),
-              UPPER_LIP_OUTER: (0, -0.015, 0), LOWER_LIP_OUTER: (0, 0.02, 0), CHEEK: (0, -0.015, 0)},
+    # brows down and drawn together, lips pressed thin, their corners down. With the corners drawn in
+    # (0.04) and barely down (0.02), a turned head's pressed mouth read as a smirk (the astronaut at yaw
+    # +-30: happy); on the same 9-pose CelebA set angry on 200 of 270 renders at (0.02 in, 0.07 down),
+    # 193 before, 197 at (0.04, 0.04), 198 at (0.02, 0.05)
+    "angry": {BROW_INNER: (-0.06, -0.09, 0), BROW_OUTER: (0, -0.02, 0), MOUTH_CORNER: (-0.02, -0.07, 0),
+              UPPER_LIP_OUTER: (0, -0.015, 0), LOWER_LIP_OUTER: (0, 0.02, 0), LOWER_LIP_INNER: (0, 0.02, 0),
+              CHEEK: (0, -0.015, 0)},
 }
 
 
