@@ -385,7 +385,8 @@ def paint_mouth(image: np.ndarray, lips: np.ndarray, teeth: bool) -> np.ndarray:
     """
     # Drawn in the opening's box, with room for `_teeth_light`'s ring around it: supersampling the
     # whole image took about 55 ms per render of a 512 px photo.
-    x0, y0, x1, y1 = _pixel_box(lips, image.shape, _ring_reach(lips))
+    reach = _ring_reach(lips)
+    x0, y0, x1, y1 = _pixel_box(lips, image.shape, reach)
     if x1 - x0 < 1 or y1 - y0 < 1:
         return image
     box, lips = image[y0:y1, x0:x1], lips - np.array([x0, y0], np.float64)
@@ -411,7 +412,7 @@ def paint_mouth(image: np.ndarray, lips: np.ndarray, teeth: bool) -> np.ndarray:
         lower_row = np.clip((t - 0.82) / 0.08, 0, 1) * 0.8  # the lower teeth, a little in shadow
         band = (np.maximum(upper_row, lower_row) * np.clip((0.92 - across) / 0.15, 0, 1))[..., None]
         shade = (0.72 + 0.28 * np.clip(t / 0.12, 0, 1))[..., None] * (1 - 0.35 * across[..., None] ** 2)
-        interior = interior * (1 - band) + TEETH_COLOUR * _teeth_light(box, lips, alpha) * shade * band
+        interior = interior * (1 - band) + TEETH_COLOUR * _teeth_light(box, alpha, reach) * shade * band
     a = alpha[..., None]
     out = image.copy()
     out[y0:y1, x0:x1] = np.rint(a * interior + (1 - a) * box.astype(np.float32)).astype(np.uint8)
@@ -431,11 +432,10 @@ def _ring_reach(lips: np.ndarray) -> int:
     return max(int(round(float(np.ptp(lips[:, 0])) / 2)), 1)
 
 
-def _teeth_light(image: np.ndarray, lips: np.ndarray, opening: np.ndarray) -> float:
+def _teeth_light(image: np.ndarray, opening: np.ndarray, reach: int) -> float:
     """How lit the teeth are: the median brightness (max channel) of the face around the opening (a ring
-    half the mouth's width wide) over `LIT_SKIN`'s, at most 1. Teeth as bright as in a well-lit photo shone
-    as white bars in a dim face."""
-    reach = _ring_reach(lips)
+    `reach` pixels wide, `_ring_reach`) over `LIT_SKIN`'s, at most 1. Teeth as bright as in a well-lit photo
+    shone as white bars in a dim face."""
     inside = (opening > 0.05).astype(np.uint8)
     ring = (cv2.dilate(inside, np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)) > 0) & (opening < 0.05)
     if not ring.any():
