@@ -43,6 +43,7 @@ BACK_LOWEST = -0.35  # back-of-head points lower than this (proxy radii, from it
 STRETCH_SHARP = 1.5
 STRETCH_BLUR = 0.5
 BLUR_LEVELS = (1.5, 3.0, 6.0)
+PLATE_FILL_SIZE = 32  # pixels across the head's hull where `background_plate` fills it
 
 
 @dataclass(frozen=True)
@@ -302,6 +303,12 @@ def _fill_holes(labels: np.ndarray, dst: np.ndarray) -> None:
 def background_plate(image: np.ndarray, model: HeadModel) -> np.ndarray:
     """The padded image with the head region inpainted: what shows where a turning head no longer is.
 
+    Filled at a coarse scale (the head's hull about `PLATE_FILL_SIZE` pixels across) and upsampled: a
+    smooth blend of the colours around the head, like a background out of focus. Inpainted at full
+    size (Telea), the hull's edge colours were drawn inwards as radial streaks across a region the size
+    of a head, which a turned head uncovers: a sunburst of the flag's gold fringe beside Grace Hopper,
+    propeller-like grey blades above the astronaut. Outside the hull the plate is the image itself.
+
     Compute it once per source image and pass it to each `rotate_head` call for that image.
     """
     p = model.pad
@@ -309,7 +316,13 @@ def background_plate(image: np.ndarray, model: HeadModel) -> np.ndarray:
     mask = np.zeros(padded.shape[:2], np.uint8)
     hull = cv2.convexHull(np.round(from_camera(model.points)[:, :2]).astype(np.int32))
     cv2.fillConvexPoly(mask, hull, 255)
-    return cv2.inpaint(padded, mask, max(3, padded.shape[0] // 40), cv2.INPAINT_TELEA)
+    h, w = mask.shape
+    factor = max(1, int(round(max(cv2.boundingRect(hull)[2:]) / PLATE_FILL_SIZE)))
+    size = (max(w // factor, 1), max(h // factor, 1))
+    small_mask = cv2.dilate((cv2.resize(mask, size, interpolation=cv2.INTER_AREA) > 0).astype(np.uint8),
+                            np.ones((3, 3), np.uint8))  # every coarse pixel the hull touches is filled
+    filled = cv2.inpaint(cv2.resize(padded, size, interpolation=cv2.INTER_AREA), small_mask, 3, cv2.INPAINT_TELEA)
+    return np.where(mask[..., None] > 0, cv2.resize(filled, (w, h), interpolation=cv2.INTER_LINEAR), padded)
 
 
 def pose_change(source: np.ndarray, target: Pose) -> np.ndarray:
