@@ -14,8 +14,9 @@
   steadier: the 5-pose rate moves by 10 points with sub-pixel changes of the renders), also per photo; eye
   openness for blink and wink (frontal).
 - speed: the reposition stage for one generated person, max_angle=60 + 100 random shots (725
-  images, 64 px, labels measured), in a fresh process: images/s and peak RSS; and the same with
-  max_angle=20 (181 images) to show memory does not grow with the number of images.
+  images, 64 px, labels measured), in a fresh process with the default `reposition.workers`: images/s,
+  the stage process's peak RSS and the largest render worker's; and the same with max_angle=20 (181
+  images) to show memory does not grow with the number of images.
 """
 
 from __future__ import annotations
@@ -181,7 +182,8 @@ with Tracker(cfg.tracking, "bench", {}) as t:
     start = time.perf_counter()
     result = reposition.run(cfg, person.face, person.dir, models, t)
     seconds = time.perf_counter() - start
-print(len(result.files), seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, file=open(sys.argv[1], "w"))
+print(len(result.files), seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+      resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, file=open(sys.argv[1], "w"))
 """
 
 
@@ -192,10 +194,12 @@ def speed(workdir: Path) -> dict:
         cmd = [sys.executable, "-c", _STAGE_CHILD, str(report), "seed=0", "tracking=none",
                f"output_dir={workdir / str(max_angle)}", f"sweep.max_angle={max_angle}", "sweep.n_random=100"]
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        n, seconds, rss = report.read_text().split()
+        n, seconds, rss, worker_rss = report.read_text().split()
         out[f"max_angle_{max_angle}"] = {"images": int(n), "seconds": round(float(seconds), 2),
                                          "images_per_s": round(int(n) / float(seconds), 1),
-                                         "peak_rss_mib": round(float(rss), 1)}
+                                         "peak_rss_mib": round(float(rss), 1),
+                                         "worker_peak_rss_mib": round(float(worker_rss), 1),
+                                         "workers": RepositionConf().workers}
     return out
 
 
@@ -246,7 +250,8 @@ def main() -> int:
         print("\nspeed (reposition stage, one generated person, 64 px, labels measured)")
         for key, s in results["speed"].items():
             print(f"  {key:<13} {s['images']:>4} images {s['seconds']:>7} s {s['images_per_s']:>6} img/s "
-                  f"peak RSS {s['peak_rss_mib']} MiB")
+                  f"peak RSS {s['peak_rss_mib']} MiB (each of {s['workers']} render workers at most "
+                  f"{s['worker_peak_rss_mib']} MiB)")
     write_json(args.out, results, overwrite=True)
     print(f"wrote {args.out}")
     return 0

@@ -145,6 +145,9 @@ class RepositionConf:
     max_source_angle: float = 20.0
     pose_tolerance: float = 2.0  # closed-loop pose steps (both backends) stop within this many degrees
     max_pose_steps: int = 8  # bound on those steps per image
+    # Render processes for a dataset of at least `render_pool.MIN_SHOTS_PER_WORKER` shots per worker;
+    # 1 renders in the stage's own process. Not a dataset setting: the images are the same bytes.
+    workers: int = 2
     # mesh: learned expression shading (creases, folds; `reposition/shading.py`), None = geometry only;
     # the luminance residual is applied x intensity x shading_gain
     shading: Optional[str] = SHADING_FILE
@@ -158,6 +161,7 @@ class RepositionConf:
         _check(0 < self.max_source_angle <= MAX_ANGLE_LIMIT, "reposition.max_source_angle", self.max_source_angle,
                f"a number in (0, {MAX_ANGLE_LIMIT}]")
         _check(0.5 <= self.yaw_gain <= 2.0, "reposition.yaw_gain", self.yaw_gain, "a number in [0.5, 2]")
+        _check(self.workers >= 1, "reposition.workers", self.workers, "an integer >= 1 (render processes)")
 
 
 @dataclass

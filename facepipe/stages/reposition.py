@@ -6,8 +6,9 @@ Layout inside the person folder:
     labels.csv                 one row per image: the request and the pose measured on the image
     contact_sheet.png          the whole dataset at a glance
 
-Images are streamed: rendered, handed to a writer thread and pasted into the sheet one at a time,
-so memory does not grow with the number of shots. A rerun with the same settings keeps every image
+Images are streamed: rendered (in `reposition.workers` processes for a large dataset, `render_pool`),
+handed to a writer thread and pasted into the sheet one at a time, so memory does not grow with the
+number of shots. A rerun with the same settings keeps every image
 already on disk (atomic writes make each one complete) and renders only the missing ones.
 """
 
@@ -19,6 +20,7 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 from tqdm import tqdm
@@ -29,9 +31,9 @@ from facepipe.config import FacepipeConfig, to_dict
 from facepipe.errors import ConfigError
 from facepipe.evaluate.dataset import pose_errors
 from facepipe.models.registry import ModelStore
-from facepipe.reposition import landmarks
 from facepipe.reposition.contact_sheet import ContactSheet
-from facepipe.reposition.plan import LabelRow, plan, write_labels
+from facepipe.reposition.plan import LabelRow, Shot, plan, write_labels
+from facepipe.stages import render_pool
 from facepipe.stages.generate import LATENT_FILE
 from facepipe.tracking import Tracker
 
@@ -60,7 +62,7 @@ def _settings(cfg: FacepipeConfig) -> dict:
     shading model counts by content, so a retrained `shading.npz` at the same path is another setting."""
     tree = to_dict(cfg)
     settings = {"seed": cfg.seed, "sweep": tree["sweep"], "expressions": tree["expressions"],
-                "reposition": {k: v for k, v in tree["reposition"].items() if k != "image"}}
+                "reposition": {k: v for k, v in tree["reposition"].items() if k not in ("image", "workers")}}
     if cfg.reposition.name == "mesh" and cfg.reposition.shading:
         shading = io.project_path(cfg.reposition.shading)
         settings["shading_sha256"] = io.sha256_file(shading) if shading.is_file() else None
@@ -83,11 +85,11 @@ def run(cfg: FacepipeConfig, source: np.ndarray, person_dir: Path, models: Model
         raise ConfigError(f"expressions.names={unsupported} cannot be made by reposition={repositioner.name}; "
                           f"valid: {', '.join(repositioner.expressions)}")
     latent_file = Path(person_dir) / LATENT_FILE
-    prepared = repositioner.prepare(source, np.load(latent_file) if latent_file.is_file() else None)
+    latent = np.load(latent_file) if latent_file.is_file() else None
+    prepared = repositioner.prepare(source, latent)
     dataset_dir = io.ensure_writable_dir(Path(person_dir) / DATASET_DIR)
     resuming = io.claim_dir(dataset_dir / SETTINGS_FILE, _settings(cfg), cfg.overwrite, "dataset settings", "*.png")
     src_pose = repositioner.source_pose(prepared)
-    measurer = landmarks.build(models) if cfg.reposition.measure else None
     sheet = ContactSheet(shots, crop=repositioner.face_box(prepared))
     rows: list[LabelRow] = []
     files: list[Path] = []
@@ -99,20 +101,23 @@ def run(cfg: FacepipeConfig, source: np.ndarray, person_dir: Path, models: Model
         io.publish_bytes(path, data, cfg.overwrite)
         return io.sha256_bytes(data)
 
+    def existing(shot: Shot) -> Optional[Path]:
+        path = dataset_dir / f"{shot.name}.png"
+        return path if resuming and path.exists() else None
+
+    produced = render_pool.produce(cfg, models, repositioner, prepared, source, latent, shots, existing)
     with ThreadPoolExecutor(max_workers=1) as writer:
-        for shot in tqdm(shots, desc="reposition", unit="img", disable=len(shots) < 2):
-            path = dataset_dir / f"{shot.name}.png"
-            if resuming and path.exists():
-                image = io.read_image(path)
-                digests.append(io.sha256_file(path))
-            else:
-                image = repositioner.render(prepared, shot)
-                digests.append(writer.submit(write, path, image))
+        for done in tqdm(produced, desc="reposition", unit="img", total=len(shots), disable=len(shots) < 2):
+            path = dataset_dir / f"{done.shot.name}.png"
+            if done.rendered:
+                digests.append(writer.submit(write, path, done.image))
                 written += 1
-            sheet.paste(shot, image)
-            pose = measurer.pose(image) if measurer is not None else None  # None: not measured, or no face
+            else:
+                digests.append(io.sha256_file(path))
+            sheet.paste(done.shot, done.image)
+            pose = done.pose  # None: not measured, or no face
             measured = (pose.yaw, pose.pitch, pose.roll) if pose else (None, None, None)
-            rows.append(LabelRow(f"{DATASET_DIR}/{path.name}", shot, *measured))
+            rows.append(LabelRow(f"{DATASET_DIR}/{path.name}", done.shot, *measured))
             files.append(path)
         hashes = [d.result() if isinstance(d, Future) else d for d in digests]
 
@@ -122,7 +127,7 @@ def run(cfg: FacepipeConfig, source: np.ndarray, person_dir: Path, models: Model
     io.publish_bytes(sheet_path, io.encode_image(sheet.image, "png"), cfg.overwrite)
     seconds = time.perf_counter() - start
 
-    metrics = {f"reposition_{k}": v for k, v in pose_errors(rows).items()} if measurer else {}
+    metrics = {f"reposition_{k}": v for k, v in pose_errors(rows).items()} if cfg.reposition.measure else {}
     metrics.update({"reposition_s": seconds, "reposition_images": len(shots),
                     "reposition_images_per_s": written / seconds if written else 0.0,
                     "source_yaw": src_pose.yaw, "source_pitch": src_pose.pitch, "source_roll": src_pose.roll})

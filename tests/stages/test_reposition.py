@@ -120,3 +120,27 @@ def test_measure_off_leaves_measured_columns_empty(make_cfg):
     rows = _labels(result.dataset.labels)
     assert len(rows) == 9 and all(r["measured_yaw"] == r["measured_pitch"] == "" for r in rows)
     assert "reposition_measured_fraction" not in result.dataset.metrics
+
+
+def test_render_workers_give_the_same_bytes_as_one_process(make_cfg, tmp_path, monkeypatch):
+    """A dataset rendered by two worker processes is the one the stage's own process renders, byte for
+    byte, labels and contact sheet included; the workers did the rendering (the stage's process rendered none)."""
+    from facepipe.stages import render_pool
+
+    plan = ("seed=6", "sweep.max_angle=10", "sweep.n_random=8")  # 25 + 8 shots: enough for two workers
+    assert 25 + 8 >= 2 * render_pool.MIN_SHOTS_PER_WORKER
+    here, real_one = [], render_pool._one
+    monkeypatch.setattr(render_pool, "_one", lambda *a: here.append(a[3].name) or real_one(*a))
+    one = run_job(make_cfg(*plan, f"output_dir={tmp_path / 'one'}", "reposition.workers=1"))
+    assert len(here) == 33
+    two = run_job(make_cfg(*plan, f"output_dir={tmp_path / 'two'}", "reposition.workers=2"))
+    assert len(here) == 33 and two.dataset.written == 33
+    for name in ("labels.csv", "contact_sheet.png", *(f"dataset/{r.shot.name}.png" for r in one.dataset.rows)):
+        assert (two.person.dir / name).read_bytes() == (one.person.dir / name).read_bytes(), name
+
+
+def test_render_workers_must_be_at_least_one(make_cfg):
+    from facepipe.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"reposition.workers=0 is invalid; valid: an integer >= 1"):
+        make_cfg("reposition.workers=0")

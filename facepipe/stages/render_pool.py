@@ -1,0 +1,100 @@
+"""Render a dataset's shots, in this process or in worker processes, in plan order.
+
+A shot's image is a function of the source and the shot alone, so workers give the same bytes as the
+stage's own process: each worker builds its own repositioner and prepares the same source (preparing
+is deterministic), then renders and measures the shots it is handed. The landmarker's closed loop is
+most of a shot's cost and runs on one core, so two workers nearly double a 2-core machine's rate.
+At most `WINDOW_PER_WORKER` shots per worker are in flight ahead of the one the stage is waiting for:
+memory stays flat in the number of shots. Workers are spawned (not forked: the parent holds
+TensorFlow Lite interpreters and threads).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator, Optional
+
+import numpy as np
+
+from facepipe import io
+from facepipe.backends import load_factory
+from facepipe.config import FacepipeConfig
+from facepipe.evaluate.pose import Pose
+from facepipe.models.registry import ModelStore
+from facepipe.reposition import landmarks
+from facepipe.reposition.plan import Shot
+
+__all__ = ["Produced", "produce", "MIN_SHOTS_PER_WORKER"]
+
+MIN_SHOTS_PER_WORKER = 16  # fewer shots to render than this per worker: starting workers costs more than it saves
+WINDOW_PER_WORKER = 4
+
+
+@dataclass(frozen=True)
+class Produced:
+    """One shot's image (read back when it was on disk already), its measured pose (None: not
+    measured, or no face) and whether it was rendered now."""
+
+    shot: Shot
+    image: np.ndarray
+    pose: Optional[Pose]
+    rendered: bool
+
+
+def _make(cfg: FacepipeConfig, models: ModelStore, source: np.ndarray, latent: Optional[np.ndarray]):
+    """(repositioner, prepared face, measurer or None) for `cfg`."""
+    repositioner = load_factory(cfg.reposition._target_, "repositioner")(cfg.reposition, models, cfg)
+    measurer = landmarks.build(models) if cfg.reposition.measure else None
+    return repositioner, repositioner.prepare(source, latent), measurer
+
+
+def _one(repositioner: Any, prepared: Any, measurer: Any, shot: Shot, existing: Optional[Path]) -> Produced:
+    image = io.read_image(existing) if existing is not None else repositioner.render(prepared, shot)
+    return Produced(shot, image, measurer.pose(image) if measurer is not None else None, existing is None)
+
+
+_worker: dict[str, Any] = {}
+
+
+def _start_worker(cfg: FacepipeConfig, cache_dir: Path, catalog: dict, source: np.ndarray,
+                  latent: Optional[np.ndarray]) -> None:
+    models = ModelStore(cache_dir, catalog=catalog, progress=False)
+    _worker["parts"] = _make(cfg, models, source, latent)
+
+
+def _in_worker(shot: Shot, existing: Optional[Path]) -> Produced:
+    return _one(*_worker["parts"], shot, existing)
+
+
+def produce(cfg: FacepipeConfig, models: ModelStore, repositioner: Any, prepared: Any, source: np.ndarray,
+            latent: Optional[np.ndarray], shots: list[Shot], existing: Callable[[Shot], Optional[Path]]
+            ) -> Iterator[Produced]:
+    """Each of `shots` in order: read from `existing(shot)` when that is a path, else rendered.
+
+    `repositioner` and `prepared` (this process's, from `source` and `latent`) render when the work is
+    too small for `cfg.reposition.workers` processes, or when that is 1.
+    """
+    workers = cfg.reposition.workers
+    to_render = sum(existing(shot) is None for shot in shots)
+    if workers < 2 or to_render < workers * MIN_SHOTS_PER_WORKER:
+        measurer = landmarks.build(models) if cfg.reposition.measure else None
+        for shot in shots:
+            yield _one(repositioner, prepared, measurer, shot, existing(shot))
+        return
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker,
+                               initargs=(cfg, models.cache_dir, models.catalog, source, latent))
+    try:
+        pending: deque = deque()
+        queue = iter(shots)
+        for shot in queue:
+            pending.append(pool.submit(_in_worker, shot, existing(shot)))
+            if len(pending) >= workers * WINDOW_PER_WORKER:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
