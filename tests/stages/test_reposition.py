@@ -137,6 +137,9 @@ def test_render_workers_give_the_same_bytes_as_one_process(make_cfg, tmp_path, m
     assert len(here) == 33 and two.dataset.written == 33
     for name in ("labels.csv", "contact_sheet.png", *(f"dataset/{r.shot.name}.png" for r in one.dataset.rows)):
         assert (two.person.dir / name).read_bytes() == (one.person.dir / name).read_bytes(), name
+    # the number of workers is not a dataset setting: a rerun with another one keeps the dataset
+    again = run_job(make_cfg(*plan, f"output_dir={tmp_path / 'one'}", "reposition.workers=2"))
+    assert again.dataset.written == 0
 
 
 def test_render_workers_must_be_at_least_one(make_cfg):
