@@ -76,11 +76,15 @@ def produce(cfg: FacepipeConfig, models: ModelStore, repositioner: Any, prepared
     """Each of `shots` in order: read from `existing(shot)` when that is a path, else rendered.
 
     `repositioner` and `prepared` (this process's, from `source` and `latent`) render when the work is
-    too small for `cfg.reposition.workers` processes, or when that is 1.
+    too small for `cfg.reposition.workers` processes, when that is 1, or when this is a worker process.
     """
     workers = cfg.reposition.workers
     to_render = sum(existing(shot) is None for shot in shots)
-    if workers < 2 or to_render < workers * MIN_SHOTS_PER_WORKER:
+    # A stage that runs in a worker process itself (the joblib launcher's jobs) renders in that process:
+    # its launcher already runs jobs side by side, and a spawned grandchild cannot start there (it
+    # inherits loky's start method, which a fresh interpreter does not know).
+    nested = multiprocessing.parent_process() is not None
+    if workers < 2 or nested or to_render < workers * MIN_SHOTS_PER_WORKER:
         measurer = landmarks.build(models) if cfg.reposition.measure else None
         for shot in shots:
             yield _one(repositioner, prepared, measurer, shot, existing(shot))
