@@ -1,8 +1,9 @@
 """Render a dataset's shots, in this process or in worker processes, in plan order.
 
-A shot's image is a function of the source and the shot alone, so workers give the same bytes as the
-stage's own process: each worker builds its own repositioner and prepares the same source (preparing
-is deterministic), then renders and measures the shots it is handed. One process keeps about one
+A shot's image is a function of the prepared face and the shot alone, so workers give the same bytes
+as the stage's own process: each worker builds its own repositioner (model interpreters do not travel
+between processes), receives the face the stage prepared (plain arrays and dataclasses), then renders
+and measures the shots it is handed. One process keeps about one
 core busy; on 2 cores two workers took the stage from 20-24 to 31-32 images/s (benchmarks/README).
 At most `WINDOW_PER_WORKER` shots per worker are in flight ahead of the one the stage is waiting for:
 memory stays flat in the number of shots. Workers are spawned (not forked: the parent holds
@@ -28,7 +29,7 @@ from facepipe.models.registry import ModelStore
 from facepipe.reposition import landmarks
 from facepipe.reposition.plan import Shot
 
-__all__ = ["Produced", "produce", "MIN_SHOTS_PER_WORKER"]
+__all__ = ["Produced", "produce", "repositioner_for", "MIN_SHOTS_PER_WORKER"]
 
 MIN_SHOTS_PER_WORKER = 16  # fewer shots to render than this per worker: starting workers costs more than it saves
 WINDOW_PER_WORKER = 4
@@ -45,11 +46,14 @@ class Produced:
     rendered: bool
 
 
-def _make(cfg: FacepipeConfig, models: ModelStore, source: np.ndarray, latent: Optional[np.ndarray]):
-    """(repositioner, prepared face, measurer or None) for `cfg`."""
-    repositioner = load_factory(cfg.reposition._target_, "repositioner")(cfg.reposition, models, cfg)
-    measurer = landmarks.build(models) if cfg.reposition.measure else None
-    return repositioner, repositioner.prepare(source, latent), measurer
+def repositioner_for(cfg: FacepipeConfig, models: ModelStore) -> Any:
+    """The backend `cfg.reposition` names, built with `models`."""
+    return load_factory(cfg.reposition._target_, "repositioner")(cfg.reposition, models, cfg)
+
+
+def _measurer(cfg: FacepipeConfig, models: ModelStore) -> Any:
+    """The landmarker that measures each image's pose for labels.csv, or None when `reposition.measure` is off."""
+    return landmarks.build(models) if cfg.reposition.measure else None
 
 
 def _one(repositioner: Any, prepared: Any, measurer: Any, shot: Shot, existing: Optional[Path]) -> Produced:
@@ -60,24 +64,20 @@ def _one(repositioner: Any, prepared: Any, measurer: Any, shot: Shot, existing: 
 _worker: dict[str, Any] = {}
 
 
-def _start_worker(cfg: FacepipeConfig, cache_dir: Path, catalog: dict, source: np.ndarray,
-                  latent: Optional[np.ndarray]) -> None:
+def _start_worker(cfg: FacepipeConfig, cache_dir: Path, catalog: dict, prepared: Any) -> None:
     models = ModelStore(cache_dir, catalog=catalog, progress=False)
-    _worker["parts"] = _make(cfg, models, source, latent)
+    _worker["parts"] = (repositioner_for(cfg, models), prepared, _measurer(cfg, models))
 
 
 def _in_worker(shot: Shot, existing: Optional[Path]) -> Produced:
     return _one(*_worker["parts"], shot, existing)
 
 
-def produce(cfg: FacepipeConfig, models: ModelStore, repositioner: Any, prepared: Any, source: np.ndarray,
-            latent: Optional[np.ndarray], shots: list[Shot], existing: Callable[[Shot], Optional[Path]]
-            ) -> Iterator[Produced]:
-    """Each of `shots` in order: read from `existing(shot)` when that is a path, else rendered.
-
-    `repositioner` and `prepared` (this process's, from `source` and `latent`) render when the work is
-    too small for `cfg.reposition.workers` processes, when that is 1, or when this is a worker process.
-    """
+def produce(cfg: FacepipeConfig, models: ModelStore, repositioner: Any, prepared: Any, shots: list[Shot],
+            existing: Callable[[Shot], Optional[Path]]) -> Iterator[Produced]:
+    """Each of `shots` in order: read from `existing(shot)` when that is a path, else rendered from
+    `prepared` (`repositioner.prepare`'s). `repositioner` renders here when the work is too small for
+    `cfg.reposition.workers` processes, when that is 1, or when this is a worker process."""
     workers = cfg.reposition.workers
     to_render = sum(existing(shot) is None for shot in shots)
     # A stage that runs in a worker process itself (the joblib launcher's jobs) renders in that process:
@@ -85,12 +85,12 @@ def produce(cfg: FacepipeConfig, models: ModelStore, repositioner: Any, prepared
     # inherits loky's start method, which a fresh interpreter does not know).
     nested = multiprocessing.parent_process() is not None
     if workers < 2 or nested or to_render < workers * MIN_SHOTS_PER_WORKER:
-        measurer = landmarks.build(models) if cfg.reposition.measure else None
+        measurer = _measurer(cfg, models)
         for shot in shots:
             yield _one(repositioner, prepared, measurer, shot, existing(shot))
         return
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker,
-                               initargs=(cfg, models.cache_dir, models.catalog, source, latent))
+                               initargs=(cfg, models.cache_dir, models.catalog, prepared))
     try:
         pending: deque = deque()
         for shot in shots:

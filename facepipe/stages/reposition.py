@@ -26,7 +26,6 @@ import numpy as np
 from tqdm import tqdm
 
 from facepipe import io
-from facepipe.backends import load_factory
 from facepipe.config import FacepipeConfig, to_dict
 from facepipe.errors import ConfigError
 from facepipe.evaluate.dataset import pose_errors
@@ -79,14 +78,13 @@ def run(cfg: FacepipeConfig, source: np.ndarray, person_dir: Path, models: Model
     """
     start = time.perf_counter()
     shots = plan(cfg.seed, cfg.sweep, cfg.expressions)
-    repositioner = load_factory(cfg.reposition._target_, "repositioner")(cfg.reposition, models, cfg)
+    repositioner = render_pool.repositioner_for(cfg, models)
     unsupported = [n for n in cfg.expressions.names if n not in repositioner.expressions]
     if unsupported:
         raise ConfigError(f"expressions.names={unsupported} cannot be made by reposition={repositioner.name}; "
                           f"valid: {', '.join(repositioner.expressions)}")
     latent_file = Path(person_dir) / LATENT_FILE
-    latent = np.load(latent_file) if latent_file.is_file() else None
-    prepared = repositioner.prepare(source, latent)
+    prepared = repositioner.prepare(source, np.load(latent_file) if latent_file.is_file() else None)
     dataset_dir = io.ensure_writable_dir(Path(person_dir) / DATASET_DIR)
     resuming = io.claim_dir(dataset_dir / SETTINGS_FILE, _settings(cfg), cfg.overwrite, "dataset settings", "*.png")
     src_pose = repositioner.source_pose(prepared)
@@ -105,7 +103,7 @@ def run(cfg: FacepipeConfig, source: np.ndarray, person_dir: Path, models: Model
         path = dataset_dir / f"{shot.name}.png"
         return path if resuming and path.exists() else None
 
-    produced = render_pool.produce(cfg, models, repositioner, prepared, source, latent, shots, existing)
+    produced = render_pool.produce(cfg, models, repositioner, prepared, shots, existing)
     with ThreadPoolExecutor(max_workers=1) as writer:
         for done in tqdm(produced, desc="reposition", unit="img", total=len(shots), disable=len(shots) < 2):
             path = dataset_dir / f"{done.shot.name}.png"

@@ -358,15 +358,14 @@ def test_background_plate_fills_the_head_smoothly(landmarker, models, face_trian
     image = PHOTOS[photo]()
     model = head_model(landmarker(image).points, image.shape[:2], face_triangles,
                        person=segmentation.build(models)(image))
-    plate = background_plate(image, model).astype(np.float32)
-    hull = np.zeros(plate.shape[:2], np.uint8)
-    cv2.fillConvexPoly(hull, cv2.convexHull(np.round(from_camera(model.points)[:, :2]).astype(np.int32)), 1)
+    p = model.pad
+    plate = background_plate(image, model)[p:-p, p:-p].astype(np.float32)
+    hull = _outline_mask(model, image.shape[:2])[0].astype(np.uint8)
     inner = cv2.erode(hull, np.ones((9, 9), np.uint8)) > 0
     detail = np.abs(plate - cv2.GaussianBlur(plate, (0, 0), 4)).mean(-1)
     assert detail[inner].mean() < 1.1
-    p = model.pad
-    outside = cv2.dilate(hull, np.ones((3, 3), np.uint8))[p:-p, p:-p] == 0
-    assert np.array_equal(plate[p:-p, p:-p][outside], image[outside].astype(np.float32))
+    outside = cv2.dilate(hull, np.ones((3, 3), np.uint8)) == 0
+    assert np.array_equal(plate[outside], image[outside].astype(np.float32))
 
 
 def test_head_proxy_does_not_grow_without_hair_beyond_it(landmarker, face_triangles):
