@@ -79,22 +79,23 @@ def produce(cfg: FacepipeConfig, models: ModelStore, repositioner: Any, prepared
     `prepared` (`repositioner.prepare`'s). `repositioner` renders here when the work is too small for
     `cfg.reposition.workers` processes, when that is 1, or when this is a worker process."""
     workers = cfg.reposition.workers
-    to_render = sum(existing(shot) is None for shot in shots)
+    found = [existing(shot) for shot in shots]  # one look at the disk per shot
+    to_render = sum(path is None for path in found)
     # A stage that runs in a worker process itself (the joblib launcher's jobs) renders in that process:
     # its launcher already runs jobs side by side, and a spawned grandchild cannot start there (it
     # inherits loky's start method, which a fresh interpreter does not know).
     nested = multiprocessing.parent_process() is not None
     if workers < 2 or nested or to_render < workers * MIN_SHOTS_PER_WORKER:
         measurer = _measurer(cfg, models)
-        for shot in shots:
-            yield _one(repositioner, prepared, measurer, shot, existing(shot))
+        for shot, path in zip(shots, found):
+            yield _one(repositioner, prepared, measurer, shot, path)
         return
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker,
                                initargs=(cfg, models.cache_dir, models.catalog, prepared))
     try:
         pending: deque = deque()
-        for shot in shots:
-            pending.append(pool.submit(_in_worker, shot, existing(shot)))
+        for shot, path in zip(shots, found):
+            pending.append(pool.submit(_in_worker, shot, path))
             if len(pending) >= workers * WINDOW_PER_WORKER:
                 yield pending.popleft().result()
         while pending:
