@@ -99,14 +99,17 @@ def run(cfg: FacepipeConfig, source: np.ndarray, person_dir: Path, models: Model
         io.publish_bytes(path, data, cfg.overwrite)
         return io.sha256_bytes(data)
 
+    def image_path(shot: Shot) -> Path:
+        return dataset_dir / f"{shot.name}.png"
+
     def existing(shot: Shot) -> Optional[Path]:
-        path = dataset_dir / f"{shot.name}.png"
+        path = image_path(shot)
         return path if resuming and path.exists() else None
 
     produced = render_pool.produce(cfg, models, repositioner, prepared, shots, existing)
     with ThreadPoolExecutor(max_workers=1) as writer:
         for done in tqdm(produced, desc="reposition", unit="img", total=len(shots), disable=len(shots) < 2):
-            path = dataset_dir / f"{done.shot.name}.png"
+            path = image_path(done.shot)
             if done.rendered:
                 digests.append(writer.submit(write, path, done.image))
                 written += 1
