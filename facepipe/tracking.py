@@ -67,16 +67,19 @@ class Tracker:
     """A context manager around one MLflow run (or nothing, when tracking is disabled)."""
 
     def __init__(self, cfg: TrackingConf, run_name: str, tags: Optional[dict[str, str]] = None,
-                 parent_run_id: Optional[str] = None):
+                 parent_run_id: Optional[str] = None, run_id: Optional[str] = None):
         self.cfg, self.run_name, self.tags, self.parent_run_id = cfg, run_name, tags or {}, parent_run_id
         self.mlflow: Any = None
-        self.run_id: Optional[str] = None
+        self.run_id: Optional[str] = run_id  # given: that run is continued (a resumed training run)
 
     def __enter__(self) -> "Tracker":
         if self.cfg.enabled:
             self.mlflow = _mlflow(self.cfg)
-            run = self.mlflow.start_run(run_name=self.run_name, tags=self.tags, parent_run_id=self.parent_run_id,
-                                        nested=self.parent_run_id is not None)
+            if self.run_id is not None:
+                run = self.mlflow.start_run(run_id=self.run_id)
+            else:
+                run = self.mlflow.start_run(run_name=self.run_name, tags=self.tags, parent_run_id=self.parent_run_id,
+                                            nested=self.parent_run_id is not None)
             self.run_id = run.info.run_id
         return self
 
@@ -97,9 +100,9 @@ class Tracker:
         if self.mlflow is not None:
             self.mlflow.set_tags({k: str(v) for k, v in tags.items()})
 
-    def log_metrics(self, metrics: dict[str, float]) -> None:
+    def log_metrics(self, metrics: dict[str, float], step: Optional[int] = None) -> None:
         if self.mlflow is not None:
-            self.mlflow.log_metrics({k: float(v) for k, v in metrics.items()})
+            self.mlflow.log_metrics({k: float(v) for k, v in metrics.items()}, step=step)
 
     def log_artifact(self, path: str | os.PathLike, artifact_path: Optional[str] = None) -> None:
         if self.mlflow is not None:

@@ -1,0 +1,216 @@
+"""Stage `train_generator`: a conditional face generator trained on UTKFace, resumable over many sessions.
+
+The run lives in `run_dir` (outside the work tree: `~/.cache/facepipe/train/<name>` by default):
+TensorFlow checkpoints every few minutes, `metrics.jsonl`, 8x8 sample sheets under `samples/` and
+`snapshot.npz`, a compact fp16 copy of G, its EMA and D (no optimiser state) that a fresh machine
+resumes from when the run folder is gone. `export` writes the EMA generator's weights and card to
+`models/generator/`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any, Optional
+
+import numpy as np
+
+__all__ = ["TrainGeneratorConf", "run", "sheet_inputs", "write_sheet", "export_snapshot", "load_snapshot",
+           "export_weights", "default_run_dir"]
+
+SHEET_ROWS = [  # (age, male, ethnicity code) of each sample-sheet row; columns are 8 latents
+    (25, 1, 0), (25, 0, 0), (40, 1, 1), (30, 0, 2), (60, 1, 3), (70, 0, 0), (8, 1, 2), (50, 0, 1)]
+
+
+@dataclass
+class TrainGeneratorConf:
+    """`conf/train/generator.yaml`: the run's name, data, budget and the GAN's hyper-parameters."""
+
+    name: str = "stylegan_lite_utkface128"
+    data_dir: str = "../shared/data"
+    run_dir: Optional[str] = None  # None: default_run_dir(name)
+    out_dir: str = "models/generator"
+    split_seed: int = 0
+    total_kimg: float = 5000.0
+    minutes: Optional[float] = None  # stop after this much wall-clock time (a fixed budget); None: no limit
+    checkpoint_minutes: float = 5.0
+    sample_minutes: float = 15.0
+    snapshot_minutes: float = 30.0
+    threads: int = 0  # TensorFlow intra-op threads; 0 = all cores
+    gan: dict = field(default_factory=dict)  # GanSettings fields
+
+
+def default_run_dir(name: str) -> Path:
+    root = os.environ.get("FACEPIPE_TRAIN_DIR") or Path.home() / ".cache" / "facepipe" / "train"
+    return Path(root) / name
+
+
+def _settings(cfg: TrainGeneratorConf) -> Any:
+    from facepipe.generate.gan_train import GanSettings
+
+    known = {f.name for f in fields(GanSettings)}
+    unknown = sorted(set(cfg.gan) - known)
+    if unknown:
+        raise ValueError(f"train.generator.gan has unknown keys {unknown}; valid: {', '.join(sorted(known))}")
+    values = dict(cfg.gan)
+    for key in ("betas", "augment"):
+        if key in values:
+            values[key] = tuple(values[key])
+    return GanSettings(**values)
+
+
+def sheet_inputs(z_dim: int, seed: int = 12345) -> tuple[np.ndarray, np.ndarray]:
+    """The fixed 64 latents and conditions of the 8x8 sample sheet (rows: `SHEET_ROWS`)."""
+    from facepipe.generate.layers import encode_conditions
+
+    z = np.random.default_rng(seed).standard_normal((8, z_dim)).astype(np.float32)
+    rows = np.repeat(np.array(SHEET_ROWS), 8, axis=0)
+    return np.tile(z, (8, 1)), encode_conditions(rows[:, 0], rows[:, 1], rows[:, 2])
+
+
+def write_sheet(path: Path, images_m11: np.ndarray) -> None:
+    """An 8x8 PNG of 64 images `[64, R, R, 3]` in [-1, 1], written atomically."""
+    from facepipe.generate.base import from_m11
+    from facepipe.io import write_image
+
+    x = from_m11(images_m11)
+    n, r = len(x), x.shape[1]
+    grid = x.reshape(8, n // 8, r, r, 3).transpose(0, 2, 1, 3, 4).reshape(8 * r, n // 8 * r, 3)
+    write_image(path, grid, overwrite=True)
+
+
+def export_snapshot(trainer: Any, path: Path) -> None:
+    """fp16 weights of G, G_ema and D plus the step and settings: a compact resumable checkpoint."""
+    from facepipe.io import atomic_write
+
+    arrays = {f"{net}/{w.path}": w.numpy().astype(np.float16)
+              for net in ("G", "G_ema", "D") for w in getattr(trainer, net).weights}
+    arrays["step"] = np.array(int(trainer.step.numpy()))
+    arrays["settings"] = np.array(json.dumps(asdict(trainer.settings)))
+    with atomic_write(path) as f:
+        np.savez_compressed(f, **arrays)
+
+
+def load_snapshot(trainer: Any, path: Path) -> int:
+    """Load `export_snapshot`'s file into a fresh trainer (optimisers start anew). Returns the step.
+
+    Raises:
+        ValueError: a weight is missing, unexpected, or of another shape.
+    """
+    with np.load(path) as z:
+        arrays = {k: z[k] for k in z.files}
+    expected = set()
+    for net in ("G", "G_ema", "D"):
+        for w in getattr(trainer, net).weights:
+            key = f"{net}/{w.path}"
+            expected.add(key)
+            if key not in arrays or arrays[key].shape != tuple(w.shape):
+                raise ValueError(f"snapshot {path} lacks {key!r} of shape {tuple(w.shape)}")
+            w.assign(arrays[key].astype(np.float32))
+    leftover = sorted(set(arrays) - expected - {"step", "settings"})
+    if leftover:
+        raise ValueError(f"snapshot {path} has weights the networks do not: {leftover[:5]}")
+    trainer.step.assign(int(arrays["step"]))
+    return int(arrays["step"])
+
+
+def export_weights(trainer: Any, out_dir: Path, name: str, labels: dict, card: dict) -> Path:
+    """The EMA generator as `<name>.npz` (float32 weights keyed `G/<path>`, the settings as `meta`, the
+    training labels as `labels/*` for sampling conditions) and its card `<name>.json`."""
+    from facepipe.io import atomic_write, sha256_file, write_json
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"{name}.npz"
+    arrays = {f"G/{w.path}": w.numpy() for w in trainer.G_ema.weights}
+    arrays["meta"] = np.array(json.dumps({"format": 1, **asdict(trainer.settings)}))
+    arrays.update({f"labels/{k}": np.asarray(v) for k, v in labels.items()})
+    with atomic_write(path) as f:
+        np.savez_compressed(f, **arrays)
+    write_json(out_dir / f"{name}.json", {**card, "weights_sha256": sha256_file(path)}, overwrite=True)
+    return path
+
+
+def _append_jsonl(path: Path, record: dict) -> None:
+    with open(path, "a") as f:
+        f.write(json.dumps(record) + "\n")
+
+
+def run(cfg: TrainGeneratorConf, tracker: Any = None, log: Any = print) -> dict:
+    """Train (or resume) the run, then export the EMA weights. Returns a summary."""
+    from facepipe._tf import tensorflow
+    from facepipe.data import utkface
+    from facepipe.generate.gan_train import GanTrainer
+    from facepipe.generate.layers import encode_conditions
+
+    settings = _settings(cfg)
+    run_dir = Path(cfg.run_dir) if cfg.run_dir else default_run_dir(cfg.name)
+    (run_dir / "samples").mkdir(parents=True, exist_ok=True)
+    tf = tensorflow()
+    if cfg.threads:
+        tf.config.threading.set_intra_op_parallelism_threads(cfg.threads)
+    faces = utkface.load(cfg.data_dir, settings.resolution, Path.home() / ".cache" / "facepipe" / "data")
+    train_idx, _ = utkface.held_out_split(len(faces.images), cfg.split_seed)
+    faces = faces.take(train_idx)
+    conds = encode_conditions(faces.age, faces.male, faces.ethnicity)
+    trainer = GanTrainer(settings, run_dir / "checkpoints", log=log)
+    snapshot = run_dir / "snapshot.npz"
+    if int(trainer.step.numpy()) == 0 and snapshot.is_file():
+        log(f"resumed from snapshot {snapshot} (step {load_snapshot(trainer, snapshot)}; optimisers restart)")
+    sheet_z, sheet_c = sheet_inputs(settings.z_dim)
+    timers = {"sample": time.time(), "snapshot": time.time()}
+
+    def on_log(step: int, metrics: dict) -> None:
+        kimg = step * settings.batch_size / 1000
+        _append_jsonl(run_dir / "metrics.jsonl", {"step": step, "kimg": kimg, "time": time.time(), **metrics})
+        if tracker is not None:
+            tracker.log_metrics({**metrics, "kimg": kimg}, step=step)
+        log(f"step {step} kimg {kimg:.1f} " + " ".join(f"{k} {v:.3f}" for k, v in metrics.items()))
+
+    def on_checkpoint(step: int, final: bool = False) -> None:
+        if final or time.time() - timers["sample"] > cfg.sample_minutes * 60:
+            sheet = run_dir / "samples" / f"step{step:07d}.png"
+            write_sheet(sheet, trainer.sample(sheet_z, sheet_c))
+            if tracker is not None:
+                tracker.log_artifact(sheet, "samples")
+            timers["sample"] = time.time()
+        if final or time.time() - timers["snapshot"] > cfg.snapshot_minutes * 60:
+            export_snapshot(trainer, snapshot)
+            timers["snapshot"] = time.time()
+
+    started = time.time()
+    deadline = started + cfg.minutes * 60 if cfg.minutes else float("inf")
+    until = int(np.ceil(cfg.total_kimg * 1000 / settings.batch_size))
+    step = trainer.train(faces.images, conds, until, deadline, cfg.checkpoint_minutes * 60, on_log, on_checkpoint)
+    on_checkpoint(step, final=True)
+    return {"step": step, "kimg": step * settings.batch_size / 1000, "seconds": time.time() - started,
+            "run_dir": str(run_dir)}
+
+
+def training_labels(cfg: TrainGeneratorConf, resolution: int) -> dict[str, np.ndarray]:
+    """The training split's (age, male, ethnicity) rows: the table conditions are sampled from."""
+    from facepipe.data import utkface
+
+    faces = utkface.load(cfg.data_dir, resolution, Path.home() / ".cache" / "facepipe" / "data")
+    train_idx, _ = utkface.held_out_split(len(faces.images), cfg.split_seed)
+    return {"age": faces.age[train_idx].astype(np.uint8), "male": faces.male[train_idx].astype(np.uint8),
+            "ethnicity": faces.ethnicity[train_idx].astype(np.uint8)}
+
+
+def export(cfg: TrainGeneratorConf, out_dir: Optional[str] = None, card: Optional[dict] = None) -> Path:
+    """Write the run's latest EMA generator to `<out_dir>/<name>.npz` with its card."""
+    from facepipe.generate.gan_train import GanTrainer
+
+    settings = _settings(cfg)
+    run_dir = Path(cfg.run_dir) if cfg.run_dir else default_run_dir(cfg.name)
+    trainer = GanTrainer(settings, run_dir / "checkpoints", log=lambda m: None)
+    step = int(trainer.step.numpy())
+    if step == 0:
+        raise ValueError(f"run {str(run_dir)!r} has no checkpoint to export")
+    info = {"name": cfg.name, "step": step, "kimg": step * settings.batch_size / 1000,
+            "data": "UTKFace 200 px (../shared/data/utkface-200px.tar), training split of "
+                    f"utkface.held_out_split(seed={cfg.split_seed}); research-only licence",
+            **(card or {})}
+    return export_weights(trainer, Path(out_dir or cfg.out_dir), cfg.name, training_labels(cfg, settings.resolution), info)
