@@ -38,7 +38,8 @@ import yaml
 
 from facepipe.attributes import classifier, directions
 from facepipe.attributes.vocabulary import AGE, MISSION_ATTRIBUTES, OUTPUTS, value_range
-from facepipe.config import ClassifiersConf, FacepipeConfig, load
+from facepipe.config import ClassifiersConf, FacepipeConfig
+from facepipe.config_loader import load
 from facepipe.generate import sample_latents
 from facepipe.generate.dcgan import build as build_generator
 from facepipe.generate.edit import EditSettings, latent_scorer, walk, walk_gradient

@@ -31,11 +31,11 @@ import numpy as np
 from PIL import Image
 
 from facepipe.config import RepositionConf
-from facepipe.evaluate import emotion
+from facepipe.face import emotion
 from facepipe.io import write_json
 from facepipe.models.registry import ModelStore
-from facepipe.reposition.landmarks import NoFaceError, build
-from facepipe.reposition.mesh import build as build_mesh
+from facepipe.face.landmarks import NoFaceError, build
+from facepipe.reposition.mesh.repositioner import build as build_mesh
 from facepipe.reposition.plan import Shot
 
 FIRST_IMAGE = 5001

@@ -27,7 +27,7 @@ import numpy as np
 from tqdm import tqdm
 
 from facepipe.attributes.classifier import AGE_INDEX, load_member
-from facepipe.attributes.data import split as classifier_split
+from facepipe.data.faces64 import split as classifier_split
 from facepipe.attributes.vocabulary import OUTPUTS
 from facepipe.config import ClassifiersConf
 from facepipe.data import utkface
@@ -35,7 +35,7 @@ from facepipe.evaluate import identity
 from facepipe.evaluate.generator import frechet_distance, nearest_distances, pair_rate, percentiles
 from facepipe.io import write_image, write_json
 from facepipe.models.registry import ModelStore
-from facepipe.reposition import landmarks
+from facepipe.face import landmarks
 
 MALE = OUTPUTS.index("Male")
 CACHE = Path.home() / ".cache" / "facepipe" / "bench"
@@ -72,14 +72,23 @@ class Judges:
         return {"detected": detected, "dlib": desc, "features": feats, "scores": self.evaluator(images)}
 
 
-def train_descriptors(judges: Judges, faces: utkface.UTKFace) -> np.ndarray:
+def train_descriptors(judges: Judges, faces: utkface.UTKFace, chunk: int = 500) -> np.ndarray:
+    """dlib descriptors of the training faces (NaN rows: not meshed), cached; computed in chunks that
+    are saved as they finish, so an interrupted run goes on where it stopped."""
     path = CACHE / f"utkface{faces.images.shape[1]}-train{len(faces.images)}-dlib.npy"
     if path.is_file():
         return np.load(path)
-    desc = judges.read(faces.images, "training faces")["dlib"]
+    partial = path.with_suffix(".partial.npy")
+    done = np.load(partial) if partial.is_file() else np.zeros((0, 128), np.float32)
     path.parent.mkdir(parents=True, exist_ok=True)
-    np.save(path, desc)
-    return desc
+    for start in range(len(done), len(faces.images), chunk):
+        part = judges.read(faces.images[start:start + chunk], f"training faces {start}+")["dlib"]
+        done = np.concatenate([done, part])
+        tmp = partial.with_suffix(".tmp.npy")
+        np.save(tmp, done)
+        os.replace(tmp, partial)
+    os.replace(partial, path)
+    return done
 
 
 def speed(generator, latents: np.ndarray) -> float:

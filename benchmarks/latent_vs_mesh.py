@@ -20,14 +20,15 @@ from collections import Counter
 import numpy as np
 
 from facepipe.cli import compose
-from facepipe.config import load
-from facepipe.evaluate import emotion, identity
+from facepipe.config_loader import load
+from facepipe.evaluate import identity
+from facepipe.face import emotion
 from facepipe.generate import sample_latents
 from facepipe.io import write_json
 from facepipe.models.registry import ModelStore
-from facepipe.reposition.landmarks import NoFaceError, build, usable
+from facepipe.face.landmarks import NoFaceError, build, usable
 from facepipe.reposition.latent import build as build_latent
-from facepipe.reposition.mesh import build as build_mesh
+from facepipe.reposition.mesh.repositioner import build as build_mesh
 from facepipe.reposition.plan import Shot
 
 

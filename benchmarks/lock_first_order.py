@@ -41,9 +41,9 @@ import numpy as np
 import yaml
 
 from facepipe.attributes import classifier, directions
-from facepipe.attributes.data import SIDE
+from facepipe.data.faces64 import SIDE
 from facepipe.attributes.vocabulary import OUTPUTS
-from facepipe.config import load
+from facepipe.config_loader import load
 from facepipe.generate import sample_latents
 from facepipe.generate.dcgan import build as build_generator
 from facepipe.generate.edit import _steepest

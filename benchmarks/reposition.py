@@ -33,18 +33,18 @@ from types import SimpleNamespace
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from photos import PHOTOS  # noqa: E402
-
-from facepipe.config import RepositionConf  # noqa: E402
-from facepipe.evaluate import emotion, expression, identity  # noqa: E402
-from facepipe.generate import sample_latents  # noqa: E402
-from facepipe.generate.dcgan import build as build_generator  # noqa: E402
-from facepipe.io import write_json  # noqa: E402
-from facepipe.models.registry import ModelStore  # noqa: E402
-from facepipe.reposition.landmarks import NoFaceError, build, usable  # noqa: E402
-from facepipe.reposition.mesh import build as build_mesh  # noqa: E402
-from facepipe.reposition.plan import Shot  # noqa: E402
+from facepipe.config import RepositionConf
+from facepipe.data.photos import PHOTOS
+from facepipe.evaluate import identity
+from facepipe.face import emotion
+from facepipe.face import expression
+from facepipe.generate import sample_latents
+from facepipe.generate.dcgan import build as build_generator
+from facepipe.io import write_json
+from facepipe.models.registry import ModelStore
+from facepipe.face.landmarks import NoFaceError, build, usable
+from facepipe.reposition.mesh.repositioner import build as build_mesh
+from facepipe.reposition.plan import Shot
 
 
 def _shot(yaw: float, pitch: float, **kw) -> Shot:
@@ -170,17 +170,17 @@ _STAGE_CHILD = """
 import resource, sys, time
 from pathlib import Path
 from facepipe.cli import compose
-from facepipe.config import load
+from facepipe.config_loader import load
 from facepipe.models.registry import ModelStore
 from facepipe.stages import generate, reposition
-from facepipe.reposition.landmarks import usable
+from facepipe.face.landmarks import usable
 from facepipe.tracking import Tracker
 cfg = load(compose(sys.argv[2:]))
 models = ModelStore(cfg.paths.model_cache, progress=False)
 with Tracker(cfg.tracking, "bench", {}) as t:
     person = generate.run(cfg, Path(cfg.output_dir), models, t, usable(models, cfg.reposition.max_source_angle))
     start = time.perf_counter()
-    result = reposition.run(cfg, person.face, person.dir, models, t)
+    result = reposition.run(cfg, person.face, person.dir, models, t, latent=person.latent)
     seconds = time.perf_counter() - start
 print(len(result.files), seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
       resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, file=open(sys.argv[1], "w"))

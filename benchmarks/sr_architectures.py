@@ -21,7 +21,7 @@ import numpy as np
 from facepipe.config import SRConf
 from facepipe.io import write_json
 from facepipe.stages.train_sr import figures, network, predictor, split_sets
-from facepipe.upscale.sr.data import load_hr_faces
+from facepipe.data.hr_faces import load_hr_faces
 from facepipe.upscale.sr.train import train
 
 CANDIDATES = [("edsr", 16, 4), ("edsr", 32, 8), ("wdsr_b", 32, 8)]
@@ -42,7 +42,7 @@ def main() -> int:
         start = time.perf_counter()
         net = train(network(cfg), list(train_sets.values()), Path("outputs/checkpoints/sr_candidates") / name,
                     cfg.scale, cfg.seed, cfg.epochs, cfg.steps_per_epoch, cfg.batch_size, cfg.patch,
-                    cfg.learning_rate, lambda m: print(f"{name}: {m}", file=sys.stderr))
+                    cfg.learning_rate, lambda m, name=name: print(f"{name}: {m}", file=sys.stderr))
         train_s = time.perf_counter() - start
         run = predictor(net)
         x = np.random.default_rng(0).integers(0, 256, (64, 64, 64, 3), dtype=np.uint8)

@@ -1,21 +1,24 @@
-"""`python -m facepipe` / `facepipe`: the Hydra job by default, plus two plain subcommands.
+"""`python -m facepipe` / `facepipe`: the Hydra job by default, plus the plain command family.
 
     facepipe [overrides...]                 run a job (Hydra; see --help)
     facepipe models list|fetch|verify ...   manage the model registry
-    facepipe stage generate|reposition|upscale|train_classifiers|learn_directions ...
-                                            one DVC stage, configured by params.yaml
+    facepipe stage NAME ...                 one DVC stage, configured by params.yaml
     facepipe params [overrides...]          compose conf/ into params.yaml (as `dvc exp run` does)
+    facepipe evaluate NAME ...              an evaluation (sr)
+    facepipe bench NAME ...                 a benchmark (benchmarks/NAME.py in a source checkout)
 """
 
 from __future__ import annotations
 
 import sys
 
-__all__ = ["main"]
+__all__ = ["main", "COMMANDS"]
+
+COMMANDS = ("models", "stage", "params", "evaluate", "bench")
 
 
 def main() -> None:
-    if len(sys.argv) > 1 and sys.argv[1] in ("models", "stage", "params"):
+    if len(sys.argv) > 1 and sys.argv[1] in COMMANDS:
         from facepipe.commands import main as commands_main
 
         sys.exit(commands_main(sys.argv[1:]))

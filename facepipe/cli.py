@@ -14,15 +14,15 @@ from pathlib import Path
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
-from facepipe.config import load
+from facepipe.config_loader import load
 from facepipe.errors import ConfigError
 from facepipe.errors import FacepipeError
 from facepipe.pipeline import run_job
 from facepipe.tracking import read_parent_run_id
 
-__all__ = ["main", "compose", "check_group_choices", "free_keys", "CONF_DIR"]
+__all__ = ["main", "compose", "compose_params", "check_group_choices", "free_keys", "CONF_DIR"]
 
 CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
 log = logging.getLogger("facepipe")
@@ -35,6 +35,13 @@ def compose(overrides: list[str], version_base: str | None = "1.3") -> DictConfi
 
     with initialize_config_dir(str(CONF_DIR), version_base=version_base):
         return hydra_compose(config_name="config", overrides=free_keys(list(overrides)))
+
+
+def compose_params(overrides: list[str]) -> str:
+    """`conf/` composed with `overrides` and resolved, as YAML: what DVC's Hydra integration writes."""
+    cfg = compose(overrides, version_base=None)  # DVC composes with version_base=None too
+    OmegaConf.resolve(cfg)
+    return OmegaConf.to_yaml(cfg)
 
 
 # Config dicts whose keys are the user's to choose: `attributes.targets.Eyeglasses=1` adds a key that
@@ -63,7 +70,7 @@ def check_group_choices(argv: list[str]) -> None:
         group_dir = CONF_DIR / key
         if not sep or key.startswith(("+", "~", "-")) or "." in key or not group_dir.is_dir():
             continue
-        valid = sorted(p.stem for p in group_dir.glob("*.yaml"))
+        valid = sorted(p.stem for p in group_dir.glob("*.yaml") if not p.stem.startswith("_"))  # _x: shared parts
         for option in value.split(","):
             if option not in valid:
                 raise ConfigError(f"{key}={option!r} is not an option of group '{key}'; valid: {', '.join(valid)}")

@@ -1,17 +1,15 @@
 """Typed configuration: the dataclass schema every Hydra/DVC config is validated against.
 
-Hydra composes `conf/` into a DictConfig; `load()` merges it into `FacepipeConfig`, so a wrong type
-(`sweep.max_angle=abc`) or an unknown key fails at start, and `__post_init__` range checks run when
-OmegaConf instantiates the dataclasses. Core code only ever sees these frozen-by-convention objects.
+Hydra composes `conf/` into a DictConfig; `config_loader.load()` merges it into `FacepipeConfig`, so a
+wrong type (`sweep.max_angle=abc`) or an unknown key fails at start, and `__post_init__` range checks run
+when OmegaConf instantiates the dataclasses. Core code only ever sees these plain dataclasses; this
+module imports no OmegaConf.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from typing import Any, Optional
-
-from omegaconf import DictConfig, OmegaConf
-from omegaconf.errors import OmegaConfBaseException
 
 from facepipe.errors import ConfigError
 
@@ -28,9 +26,10 @@ __all__ = [
     "ClassifiersConf",
     "SRConf",
     "ShadingConf",
+    "GanConf",
+    "TrainGeneratorConf",
     "DirectionsConf",
     "FacepipeConfig",
-    "load",
     "to_dict",
     "EXPRESSION_NAMES",
 ]
@@ -41,6 +40,8 @@ EXPRESSION_NAMES = ("neutral", "smile", "laugh", "surprise", "sad", "angry", "bl
 SHADING_FILE = "models/expressions/shading.npz"  # the committed expression shading model (stage learn_shading)
 SMILE_SHAPE_FILE = "models/expressions/smile_shape.npz"  # the committed smile shape (stage learn_shading)
 IMAGE_FORMATS = ("png", "jpeg", "webp")
+DATA_DIR = "../shared/data"  # the shared training data (see its README); conf/paths/default.yaml sets the same
+GAN_ARCHITECTURES = ("stylegan_lite", "pixelnorm_gan")
 
 
 def _check(ok: bool, key: str, value: Any, valid: str) -> None:
@@ -55,6 +56,7 @@ class PathsConf:
     model_cache: str = "models/cache"  # fetched model files, keyed by name and sha256
     pipeline_dir: str = "outputs/pipeline"  # fixed roots of the DVC stages' outs
     model_files: dict[str, str] = field(default_factory=dict)  # {registry name: local copy used in place}
+    data_dir: str = DATA_DIR  # the shared training data; never committed
 
 
 @dataclass
@@ -132,7 +134,7 @@ class ExpressionsConf:
 class RepositionConf:
     """Which repositioning backend renders the dataset, and from what source face."""
 
-    _target_: str = "facepipe.reposition.mesh.build"  # the backend's factory
+    _target_: str = "facepipe.reposition.mesh.repositioner.build"  # the backend's factory
     name: str = "mesh"  # option name, part of the dataset settings
     image: Optional[str] = None  # a face photo to reposition instead of the generated person
     measure: bool = True  # landmark every produced image and write its measured pose to labels.csv
@@ -148,11 +150,11 @@ class RepositionConf:
     # Render processes for a dataset of at least `render_pool.MIN_SHOTS_PER_WORKER` shots per worker;
     # 1 renders in the stage's own process. Not a dataset setting: the images are the same bytes.
     workers: int = 2
-    # mesh: learned expression shading (creases, folds; `reposition/shading.py`), None = geometry only;
+    # mesh: learned expression shading (creases, folds; `reposition/mesh/shading.py`), None = geometry only;
     # the luminance residual is applied x intensity x shading_gain
     shading: Optional[str] = SHADING_FILE
     shading_gain: float = 3.5
-    # mesh, with neutralize: the learned shape of a smile (`reposition/smile_shape.py`), taken out of a
+    # mesh, with neutralize: the learned shape of a smile (`reposition/mesh/smile_shape.py`), taken out of a
     # smiling source beyond the neutral range; None = only open lips are closed
     smile_shape: Optional[str] = SMILE_SHAPE_FILE
 
@@ -216,7 +218,7 @@ class ClassifierMember:
 class ClassifiersConf:
     """Training the attribute classifiers (the `train_classifiers` stage) and where they live."""
 
-    data_dir: str = "../shared/data"  # holds celeba-10k-89x109.tar, celeba-10k-attributes.txt, utkface-200px.tar
+    data_dir: str = DATA_DIR  # holds celeba-10k-89x109.tar, celeba-10k-attributes.txt, utkface-200px.tar
     dir: str = "models/attributes"  # trained weights + cards (committed)
     checkpoint_dir: str = "outputs/checkpoints/classifiers"  # per-epoch checkpoints; a rerun resumes
     held_out: float = 0.15  # fraction of each dataset kept out of training, for the cards
@@ -264,7 +266,7 @@ class DirectionsConf:
 class SRConf:
     """Training the face super-resolution model (the `train_sr` stage) and where it lives."""
 
-    data_dir: str = "../shared/data"  # holds utkface-200px.tar and celeba-10k-89x109.tar
+    data_dir: str = DATA_DIR  # holds utkface-200px.tar and celeba-10k-89x109.tar
     dir: str = "models/sr"  # trained weights (Keras 2 HDF5 layout) + card (committed)
     checkpoint_dir: str = "outputs/checkpoints/sr"  # per-epoch checkpoints; a rerun resumes
     name: str = "face_edsr_x4"  # file stem of the weights and card
@@ -295,9 +297,9 @@ class SRConf:
 class ShadingConf:
     """Learning expression shading (the `learn_shading` stage) and where the model lives."""
 
-    data_dir: str = "../shared/data"  # see its README; never committed
-    file: str = SHADING_FILE  # written by the stage, committed, read by reposition.shading
-    smile_file: str = SMILE_SHAPE_FILE  # the smile shape, learned from the same faces; read by reposition.smile_shape
+    data_dir: str = DATA_DIR  # see its README; never committed
+    file: str = SHADING_FILE  # written by the stage, committed, read by the mesh backend (reposition.shading)
+    smile_file: str = SMILE_SHAPE_FILE  # the smile shape, learned from the same faces; read by the mesh backend (reposition.smile_shape)
     # face set (celeba, utkface) -> how many of its first images (None: all); CelebA from 5001 on is the
     # fer tuning set. Adding all of UTKFace gave surprise a map but matched fer less often (README).
     sets: dict[str, Optional[int]] = field(default_factory=lambda: {"celeba": 5000})
@@ -319,6 +321,57 @@ class ShadingConf:
 
 
 @dataclass
+class GanConf:
+    """The GAN's hyper-parameters (`generate.gan_train.GanSettings` takes them one to one)."""
+
+    architecture: str = "stylegan_lite"
+    resolution: int = 128
+    z_dim: int = 128
+    batch_size: int = 16
+    lr: float = 0.002
+    betas: list[float] = field(default_factory=lambda: [0.0, 0.99])
+    r1_gamma: float = 0.2
+    r1_interval: int = 16
+    ema_kimg: float = 10.0
+    ema_rampup: float = 0.05
+    augment: list[str] = field(default_factory=lambda: ["color", "translation", "cutout"])
+    seed: int = 0
+    mbstd_group: int = 4
+
+    def __post_init__(self) -> None:
+        _check(self.architecture in GAN_ARCHITECTURES, "train_generator.gan.architecture", self.architecture,
+               ", ".join(GAN_ARCHITECTURES))
+        _check(self.resolution in (32, 64, 128, 256), "train_generator.gan.resolution", self.resolution, "32, 64, 128, 256")
+        _check(self.batch_size >= 4 and self.batch_size % self.mbstd_group == 0, "train_generator.gan.batch_size",
+               self.batch_size, f"an integer >= 4 and a multiple of mbstd_group ({self.mbstd_group})")
+        _check(set(self.augment) <= {"color", "translation", "cutout"}, "train_generator.gan.augment", list(self.augment),
+               "a subset of color, translation, cutout")
+
+
+@dataclass
+class TrainGeneratorConf:
+    """Training the face generator (the `train_generator` stage): data, budget, where the run lives."""
+
+    name: str = "stylegan_lite_utkface128"  # file stem of the export, and the run folder's name
+    data_dir: str = DATA_DIR
+    run_dir: Optional[str] = None  # None: $FACEPIPE_TRAIN_DIR/<name> or ~/.cache/facepipe/train/<name>
+    out_dir: str = "models/generator"
+    split_seed: int = 0
+    total_kimg: float = 5000.0
+    minutes: Optional[float] = None  # a wall-clock budget for this invocation; None: until total_kimg
+    checkpoint_minutes: float = 5.0
+    sample_minutes: float = 15.0
+    snapshot_minutes: float = 30.0
+    threads: int = 0
+    gan: GanConf = field(default_factory=GanConf)
+
+    def __post_init__(self) -> None:
+        _check(self.total_kimg > 0, "train_generator.total_kimg", self.total_kimg, "a number > 0")
+        _check(self.minutes is None or self.minutes > 0, "train_generator.minutes", self.minutes, "null or a number > 0")
+        _check(self.threads >= 0, "train_generator.threads", self.threads, "an integer >= 0 (0 = all cores)")
+
+
+@dataclass
 class FacepipeConfig:
     """The whole resolved configuration of one job."""
 
@@ -337,33 +390,10 @@ class FacepipeConfig:
     directions: DirectionsConf = field(default_factory=DirectionsConf)
     sr: SRConf = field(default_factory=SRConf)
     shading: ShadingConf = field(default_factory=ShadingConf)
+    train_generator: TrainGeneratorConf = field(default_factory=TrainGeneratorConf)
 
     def __post_init__(self) -> None:
         _check(0 <= self.seed < 2**63, "seed", self.seed, "an integer in [0, 2**63)")
-
-
-def _one_line(e: OmegaConfBaseException) -> str:
-    msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-    key = getattr(e, "full_key", None)
-    return f"{key}: {msg}" if key else msg
-
-
-def load(cfg: DictConfig | dict) -> FacepipeConfig:
-    """Validate a composed config (Hydra's DictConfig, or a plain dict from params.yaml).
-
-    Keys outside the schema (e.g. Hydra's own `hydra` node) are not allowed except `hydra`.
-
-    Raises:
-        ConfigError: a wrong type, an unknown key or a value out of range, in one line.
-    """
-    if isinstance(cfg, DictConfig):
-        cfg = OmegaConf.to_container(cfg, resolve=True)
-    cfg = {k: v for k, v in dict(cfg).items() if k != "hydra"}
-    try:
-        merged = OmegaConf.merge(OmegaConf.structured(FacepipeConfig), cfg)
-        return OmegaConf.to_object(merged)
-    except OmegaConfBaseException as e:
-        raise ConfigError(f"config error: {_one_line(e)}") from None
 
 
 def to_dict(cfg: FacepipeConfig) -> dict[str, Any]:

@@ -9,7 +9,7 @@ __all__ = [
     "ConfigError",
     "ModelFetchError",
     "ChecksumMismatch",
-    "CheckpointMismatch",
+    "CheckpointMismatch", "NoFaceError",
     "UnsafePickleError",
     "OutputConflict",
     "OutputNotWritable",
@@ -46,3 +46,7 @@ class OutputConflict(FacepipeError):
 
 class OutputNotWritable(FacepipeError):
     """The output directory cannot be created or written."""
+
+
+class NoFaceError(FacepipeError):
+    """No face was found in an image (or its landmarks are not trustworthy)."""

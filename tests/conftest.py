@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 from facepipe.cli import CONF_DIR, compose  # noqa: F401  (CONF_DIR re-exported for the tests)
-from facepipe.config import FacepipeConfig, load
+from facepipe.config import FacepipeConfig
+from facepipe.config_loader import load
 from facepipe.models.registry import CACHE_ENV, ModelStore
 
 REPO = Path(__file__).resolve().parents[1]
@@ -38,7 +39,7 @@ def models() -> ModelStore:
 @pytest.fixture(scope="session")
 def face_triangles(models):
     """The face mesh's own triangles (MediaPipe's tessellation, holes closed), for `mesh_warp.head_model`."""
-    from facepipe.reposition import tessellation
+    from facepipe.face import tessellation
 
     return tessellation.build(models).triangles
 
@@ -46,7 +47,7 @@ def face_triangles(models):
 @pytest.fixture(scope="session")
 def landmarker(models):
     """MediaPipe detector + mesh + iris on LiteRT, shared by the reposition and evaluate tests."""
-    from facepipe.reposition.landmarks import build
+    from facepipe.face.landmarks import build
 
     return build(models)
 

@@ -6,23 +6,11 @@ import io
 import tarfile
 
 import numpy as np
-from matplotlib import cbook
 from PIL import Image
-from skimage import data
 
+from facepipe.data.photos import PHOTOS, astronaut, grace_hopper
 
-def astronaut() -> np.ndarray:
-    """Eileen Collins, 512x512 RGB (scikit-image)."""
-    return data.astronaut()
-
-
-def grace_hopper() -> np.ndarray:
-    """Grace Hopper, 512x600 RGB (matplotlib sample data)."""
-    with Image.open(cbook.get_sample_data("grace_hopper.jpg")) as im:
-        return np.asarray(im.convert("RGB"))
-
-
-PHOTOS = {"astronaut": astronaut, "grace_hopper": grace_hopper}
+__all__ = ["PHOTOS", "astronaut", "grace_hopper", "faces_tar"]
 
 
 def faces_tar(path, size, copies):

@@ -15,10 +15,30 @@ from facepipe.models.registry import ModelStore
 
 
 def _options(group: str) -> list[str]:
-    return sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml"))
+    return sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml") if not p.stem.startswith("_"))
 
 
-@pytest.mark.parametrize("group", ["generator", "attributes", "sweep", "expressions", "upscaler", "tracking", "paths"])
+TRAINING_GROUPS = {"train/classifiers": "classifiers", "train/directions": "directions", "train/sr": "sr",
+                   "train/shading": "shading", "train/generator": "train_generator"}
+
+
+def test_every_group_is_tested():
+    groups = {str(p.relative_to(CONF_DIR)) for p in CONF_DIR.rglob("*") if p.is_dir() and any(p.glob("*.yaml"))}
+    assert groups == {"generator", "attributes", "sweep", "expressions", "reposition", "upscaler", "tracking", "paths",
+                      *TRAINING_GROUPS}
+
+
+@pytest.mark.parametrize("group", sorted(TRAINING_GROUPS))
+def test_every_training_option_composes(group):
+    key = TRAINING_GROUPS[group]
+    for option in _options(group):
+        cfg = compose_cfg([f"{group}@{key}={option}"])
+        assert getattr(cfg, key) is not None
+    if group == "train/generator":
+        assert compose_cfg([f"{group}@{key}=pixelnorm_gan"]).train_generator.gan.architecture == "pixelnorm_gan"
+
+
+@pytest.mark.parametrize("group", ["generator", "attributes", "sweep", "expressions", "reposition", "upscaler", "tracking", "paths"])
 def test_every_option_composes(group):
     options = _options(group)
     assert options, f"conf/{group} has no options"

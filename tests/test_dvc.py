@@ -12,7 +12,7 @@ import pytest
 import yaml
 from conftest import REPO
 
-from facepipe.commands import compose_params
+from facepipe.cli import compose_params
 
 
 def test_committed_params_match_conf():
@@ -34,7 +34,8 @@ def dvc_repo(tmp_path):
     """A throwaway clone-alike: the pipeline files, the package sources it depends on, git and DVC."""
     repo = tmp_path / "repo"
     repo.mkdir()
-    for name in ("conf", "facepipe", "models/attributes", "models/directions", "models/sr", "models/expressions"):
+    for name in ("conf", "facepipe", "models/attributes", "models/directions", "models/sr", "models/expressions",
+                 "models/generator"):
         shutil.copytree(REPO / name, repo / name, ignore=shutil.ignore_patterns("__pycache__"))
     for name in ("dvc.yaml", "params.yaml", ".dvcignore"):
         shutil.copy(REPO / name, repo / name)

@@ -18,7 +18,7 @@ import numpy as np
 
 from facepipe import _tf
 from facepipe.training import resumable_adam
-from facepipe.attributes.data import SIDE, FaceSet
+from facepipe.data.faces64 import SIDE, FaceSet
 from facepipe.attributes.vocabulary import AGE, CELEBA, OUTPUTS, RACES
 from facepipe.errors import CheckpointMismatch
 

@@ -17,7 +17,7 @@ import numpy as np
 from facepipe.errors import ConfigError
 from facepipe.models import safe_pickle
 
-__all__ = ["Directions", "fit", "load", "save", "load_tlgan", "orthogonal_to"]
+__all__ = ["Directions", "fit", "load", "save", "load_tlgan", "orthogonal_to", "directions_path", "for_generator"]
 
 EXTREME_FRACTION = 0.10  # svm: samples per side, as a fraction of all
 
@@ -155,3 +155,20 @@ def load_tlgan(path: Path) -> Directions:
         raise ConfigError(f"{path.name}: 'direction' has shape {direction.shape} for {len(names)} names; "
                           "valid: [latent_dim, n_names]")
     return Directions(names, direction.T, {"file": str(path), "format": "tl-gan"})
+
+
+def directions_path(directions_dir: str, generator_name: str) -> Path:
+    """`<directions_dir>/<generator name>.npz`, found under the project root when run elsewhere."""
+    from facepipe.io import project_path
+
+    return project_path(Path(directions_dir) / f"{generator_name}.npz")
+
+
+def for_generator(generator_cfg, directions_dir: str, models) -> tuple[Directions, Path]:
+    """A generator's attribute directions and their file: TL-GAN's file from the registry when the
+    generator config names one (`generator.directions`), else this project's `<name>.npz`."""
+    if generator_cfg.directions:
+        path = models.path(generator_cfg.directions)
+        return load_tlgan(path), path
+    path = directions_path(directions_dir, generator_cfg.name)
+    return load(path), path

@@ -1,4 +1,5 @@
-"""Readers of the shared training data sets (`../shared/data`) and their fixed held-out splits.
+"""Readers of the shared training data sets (`../shared/data`: UTKFace, CelebA) and their fixed
+held-out splits, and the two package photos the tests use.
 
-Used by trainers and benchmarks; imports nothing above `errors`.
+Imports only `errors` and the attribute vocabulary; every trainer, evaluation and benchmark uses it.
 """

@@ -9,23 +9,20 @@ reuses it while the tar's size and modification time are unchanged.
 
 from __future__ import annotations
 
-import io
 import os
-import re
-import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
+from facepipe.data.tars import FILES, decode_rgb, members, utkface_labels
 from facepipe.errors import ConfigError
 
 __all__ = ["UTKFace", "load", "held_out_split", "TAR_NAME", "HELD_OUT"]
 
-TAR_NAME = "utkface-200px.tar"
+TAR_NAME = FILES["utkface"]
 HELD_OUT = 1000  # faces never trained on: the evaluation set of every model trained on UTKFace
-_NAME = re.compile(r"(\d+)_([01])_([0-4])_\d+\.jpg\.chip\.jpg$")
 
 
 @dataclass(frozen=True)
@@ -44,33 +41,13 @@ class UTKFace:
                        tuple(self.names[i] for i in index))
 
 
-def _members(tar: tarfile.TarFile) -> list[tuple[tarfile.TarInfo, tuple[int, int, int]]]:
-    found = []
-    for member in tar.getmembers():
-        m = _NAME.search(member.name)
-        if member.isfile() and m:
-            age, gender, race = (int(g) for g in m.groups())
-            found.append((member, (age, 1 - gender, race)))
-    return sorted(found, key=lambda item: item[0].name)
-
-
-def _decode(data: bytes, side: int) -> np.ndarray:
-    with Image.open(io.BytesIO(data)) as im:
-        im = im.convert("RGB")
-        if im.size != (side, side):
-            im = im.resize((side, side), Image.Resampling.LANCZOS, reducing_gap=None)
-        return np.asarray(im, np.uint8)
-
-
 def _read_tar(tar_path: Path, side: int) -> UTKFace:
-    with tarfile.open(tar_path) as tar:
-        members = _members(tar)
-        images = np.empty((len(members), side, side, 3), np.uint8)
-        for i, (member, _) in enumerate(members):
-            images[i] = _decode(tar.extractfile(member).read(), side)
-    labels = np.array([lab for _, lab in members], np.int64).reshape(-1, 3)
-    return UTKFace(images, labels[:, 0].astype(np.float32), labels[:, 1], labels[:, 2],
-                   tuple(m.name for m, _ in members))
+    rows = list(members(tar_path, lambda n: utkface_labels(n) is not None))
+    images = np.empty((len(rows), side, side, 3), np.uint8)
+    for i, (_, data) in enumerate(rows):
+        images[i] = decode_rgb(data, (side, side), resample=Image.Resampling.LANCZOS)
+    labels = np.array([utkface_labels(name) for name, _ in rows], np.int64).reshape(-1, 3)
+    return UTKFace(images, labels[:, 0].astype(np.float32), labels[:, 1], labels[:, 2], tuple(n for n, _ in rows))
 
 
 def load(data_dir: str | os.PathLike, side: int, cache_dir: str | os.PathLike | None = None) -> UTKFace:

@@ -45,6 +45,13 @@ class GanSettings:
     d_channels: Optional[dict] = field(default=None)
 
 
+def _weight_list(model: Any) -> Any:
+    """A trackable holding every weight of `model`, in `model.weights` order."""
+    bag = tensorflow().Module()
+    bag.weights = list(model.weights)
+    return bag
+
+
 class GanTrainer:
     """Networks, optimisers and the step counter of one run, restored from `checkpoint_dir` if it
     holds a checkpoint.
@@ -75,8 +82,11 @@ class GanTrainer:
         self.opt_g.build(self.G.trainable_variables)
         self.opt_d.build(self.D.trainable_variables)
         self.step = tf.Variable(0, dtype=tf.int64, name="step")
-        self.checkpoint = tf.train.Checkpoint(G=self.G, G_ema=self.G_ema, D=self.D, opt_g=self.opt_g,
-                                              opt_d=self.opt_d, step=self.step)
+        # Each network's weights as one tracked list: TensorFlow's checkpoint does not follow Keras 3 layers
+        # kept in Python lists, and would keep only the ones an optimiser also holds (not the EMA's).
+        self.checkpoint = tf.train.Checkpoint(G=_weight_list(self.G), G_ema=_weight_list(self.G_ema),
+                                              D=_weight_list(self.D), opt_g=self.opt_g, opt_d=self.opt_d,
+                                              step=self.step)
         self.manager = tf.train.CheckpointManager(self.checkpoint, str(checkpoint_dir), max_to_keep=2)
         if self.manager.latest_checkpoint:
             self.checkpoint.restore(self.manager.latest_checkpoint).assert_existing_objects_matched()

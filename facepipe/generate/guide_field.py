@@ -20,7 +20,7 @@ import numpy as np
 
 from facepipe import _tf
 from facepipe.attributes.classifier import scores as scores_of_raw
-from facepipe.attributes.data import SIDE
+from facepipe.data.faces64 import SIDE
 from facepipe.errors import ConfigError
 
 __all__ = ["GuideField", "VIEWS", "differentiable"]

@@ -6,7 +6,7 @@ from typing import Any, Optional, Protocol
 
 import numpy as np
 
-from facepipe.evaluate.pose import Pose
+from facepipe.face.pose import Pose
 from facepipe.reposition.plan import Shot
 
 __all__ = ["Repositioner"]

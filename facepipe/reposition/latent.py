@@ -19,10 +19,10 @@ import numpy as np
 
 from facepipe.attributes.directions import Directions, orthogonal_to
 from facepipe.errors import ConfigError
-from facepipe.evaluate.expression import geometry
-from facepipe.evaluate.pose import Pose, head_pose
-from facepipe.reposition import landmarks
-from facepipe.reposition.landmarks import NoFaceError
+from facepipe.face.expression import geometry
+from facepipe.face.pose import Pose, head_pose
+from facepipe.face import landmarks
+from facepipe.face.landmarks import NoFaceError
 from facepipe.reposition.plan import Shot
 
 __all__ = ["LatentRepositioner", "build", "POSE_LABELS", "EXPRESSION_LABELS", "labels_of", "IDENTITY_LOCK"]
@@ -138,13 +138,12 @@ def _roll(image: np.ndarray, degrees: float) -> np.ndarray:
 
 def build(cfg: Any, models: Any, job: Any = None) -> LatentRepositioner:
     """Factory named by `conf/reposition/latent.yaml`: the job's generator and its learned directions."""
-    from facepipe.attributes.directions import load
+    from facepipe.attributes.directions import directions_path, load
     from facepipe.backends import load_factory
-    from facepipe.stages.learn_directions import directions_path
 
     if job is None:
         raise ConfigError("reposition=latent needs the job config (generator, directions); valid: run it through a stage")
     generator = load_factory(job.generator._target_, "generator")(job.generator, models)
-    path = directions_path(job)
+    path = directions_path(job.directions.dir, job.generator.name)
     directions = load(path).check_latent_dim(generator.latent_dim, str(path))
     return LatentRepositioner(generator, landmarks.build(models), directions, cfg.pose_tolerance, cfg.max_pose_steps)

@@ -1,5 +1,5 @@
-"""Stage entry points: typed config in, core functions called, outputs written and logged.
+"""Stage entry points, thin: a typed config in, core functions called, outputs written and logged.
 
-Each stage is a plain function of (config, paths, model store, tracker), shared by the Hydra CLI
-(`facepipe.cli`) and the DVC stage commands (`python -m facepipe stage ...`).
+One module per DVC stage. Only the dispatcher (`facepipe.pipeline`) imports this package; stages do
+not import each other. They may import everything below them.
 """

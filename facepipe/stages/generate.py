@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -14,22 +14,16 @@ import yaml
 from facepipe import __version__, io
 from facepipe.backends import load_factory
 from facepipe.config import FacepipeConfig, to_dict
-from facepipe.errors import ConfigError
-from facepipe.reposition.landmarks import NoFaceError
-from facepipe.attributes.vocabulary import check_targets
-from facepipe.generate import person_id, sample_latents
-from facepipe.generate.edit import EditResult, EditSettings, UnreachableTarget, edit, latent_scorer
-from facepipe.generate.guide_field import GuideField
+from facepipe.errors import ConfigError, NoFaceError
+from facepipe.generate import person_id
+from facepipe.generate.sampling import build_editor, edit_record, sample_person
+from facepipe.layout import CONFIG_FILE, FACE_FILE, LATENT_FILE, MANIFEST_FILE
 from facepipe.models.registry import ModelStore
 from facepipe.tracking import Tracker
 
-__all__ = ["GeneratedPerson", "source_person", "run", "from_photo", "person_config_yaml", "FACE_FILE", "LATENT_FILE", "CONFIG_FILE",
-           "MANIFEST_FILE", "MAX_TRIES"]
+__all__ = ["GeneratedPerson", "source_person", "run", "from_photo", "person_config_yaml"]
 
 log = logging.getLogger(__name__)
-FACE_FILE, LATENT_FILE, CONFIG_FILE, MANIFEST_FILE = "face.png", "latent.npy", "config.yaml", "person.json"
-MAX_TRIES = 16  # latents drawn for one seed before giving up on a usable face
-_RESAMPLE_STREAM = 2  # SeedSequence key of the retry latents (1 is the reposition plan's)
 
 
 @dataclass(frozen=True)
@@ -57,73 +51,6 @@ def person_config_yaml(cfg: FacepipeConfig) -> str:
     return yaml.safe_dump({key: tree[key] for key in ("seed", "generator", "attributes")}, sort_keys=False)
 
 
-def _sample(cfg: FacepipeConfig, generator, usable: Optional[Callable[[np.ndarray], bool]],
-            editor: Optional[Callable[[np.ndarray], "EditResult"]] = None) -> tuple[np.ndarray, np.ndarray, int, object]:
-    """(latent, face, tries, edit): the seed's first latent, or the first retry whose (edited) face is
-    `usable` and whose edit reached its targets.
-
-    Try 0 draws from `default_rng(seed)`; try k >= 1 from `SeedSequence([seed, 2, k])`, so a
-    retry never changes the faces of seeds that needed none.
-    """
-    failure = ""
-    for k in range(MAX_TRIES):
-        rng = np.random.default_rng(cfg.seed if k == 0 else np.random.SeedSequence([cfg.seed, _RESAMPLE_STREAM, k]))
-        latent = sample_latents(rng, 1, generator.latent_dim, cfg.generator.truncation)[0]
-        result = None
-        if editor is not None:
-            try:
-                result = editor(latent)
-            except UnreachableTarget as e:
-                failure = str(e)
-                log.info("seed %d try %d: %s; resampling", cfg.seed, k + 1, e)
-                continue
-            latent = result.z
-        face = generator.synthesize(latent[None])[0]
-        if usable is None or usable(face):
-            return latent, face, k + 1, result
-        failure = "no landmarks, or turned more than reposition.max_source_angle"
-        log.info("seed %d try %d: face not usable (%s); resampling", cfg.seed, k + 1, failure)
-    if failure.startswith("attributes."):
-        raise UnreachableTarget(f"seed={cfg.seed}: none of {MAX_TRIES} sampled faces could be edited; last: {failure}")
-    raise NoFaceError(f"seed={cfg.seed}: none of {MAX_TRIES} sampled faces could be landmarked within "
-                      "reposition.max_source_angle; valid: another seed, or a larger max_source_angle")
-
-
-def _directions(cfg: FacepipeConfig, models: ModelStore):
-    """The generator's attribute directions and their file: a TL-GAN file from the registry when the
-    generator config names one (`generator.directions`), else this project's `<name>.npz`."""
-    from facepipe.attributes.directions import load, load_tlgan
-    from facepipe.stages.learn_directions import directions_path
-
-    if cfg.generator.directions:
-        path = models.path(cfg.generator.directions)
-        return load_tlgan(path), path
-    path = directions_path(cfg)
-    return load(path), path
-
-
-def _editor(cfg: FacepipeConfig, generator, models: ModelStore):
-    """`latent -> EditResult` for the job's attribute targets, or None when there are none."""
-    a = cfg.attributes
-    check_targets(dict(a.targets), list(a.lock))  # bad names and ranges fail before anything loads
-    if not a.targets:
-        return None, {}
-    from facepipe.attributes import classifier
-
-    directions, path = _directions(cfg, models)
-    directions.check_latent_dim(generator.latent_dim, str(path))
-    missing = sorted((set(a.targets) | set(a.lock)) - set(directions.names))
-    if missing:
-        raise ConfigError(f"attributes {missing} have no direction in {path.name}; valid: {', '.join(directions.names)}")
-    guide = classifier.load_member(cfg.classifiers, "guide")
-    dc = cfg.directions
-    settings = EditSettings(dc.max_steps, dc.step_size, dc.tolerance, dc.walk, dc.metric, dc.metric_ridge)
-    score = GuideField(generator, guide) if settings.walk == "gradient" else latent_scorer(generator, guide)
-    provenance = {"directions": str(path), "directions_sha256": io.sha256_file(path),
-                  "guide_sha256": guide.card.get("weights_sha256", ""), "settings": asdict(settings)}
-    return (lambda z: edit(z, dict(a.targets), list(a.lock), directions, score, settings)), provenance
-
-
 def run(cfg: FacepipeConfig, out_root: Path, models: ModelStore, tracker: Tracker,
         usable: Optional[Callable[[np.ndarray], bool]] = None) -> GeneratedPerson:
     """Generate the person of `cfg` into `out_root/<person id>/`.
@@ -140,8 +67,8 @@ def run(cfg: FacepipeConfig, out_root: Path, models: ModelStore, tracker: Tracke
     pid = person_id(cfg)
     person_dir = io.ensure_writable_dir(Path(out_root) / pid)
     generator = load_factory(cfg.generator._target_, "generator")(cfg.generator, models)
-    editor, provenance = _editor(cfg, generator, models)
-    latent, face, tries, edited = _sample(cfg, generator, usable, editor)
+    editor, provenance = build_editor(cfg, generator, models)
+    latent, face, tries, edited = sample_person(cfg, generator, usable, editor)
 
     face_png = io.encode_image(face, "png")
     files = {FACE_FILE: io.sha256_bytes(face_png)}
@@ -157,7 +84,7 @@ def run(cfg: FacepipeConfig, out_root: Path, models: ModelStore, tracker: Tracke
                       "latent_dim": generator.latent_dim, "resolution": generator.resolution,
                       "truncation": cfg.generator.truncation},
         "tries": tries,
-        "attributes": _edit_record(cfg, edited, provenance),
+        "attributes": edit_record(cfg, edited, provenance),
         "files": files,
         "facepipe_version": __version__,
     }
@@ -175,18 +102,6 @@ def run(cfg: FacepipeConfig, out_root: Path, models: ModelStore, tracker: Tracke
     tracker.log_dataset(person_dir, name=pid, digest=io.sha256_bytes(face_png + latent.tobytes()), context="generated")
     log.info("person %s -> %s", pid, person_dir)
     return GeneratedPerson(id=pid, dir=person_dir, face=face, latent=latent, seconds=seconds, tries=tries)
-
-
-def _edit_record(cfg: FacepipeConfig, edited, provenance: dict) -> dict:
-    """person.json's `attributes`: the request, and for an edit the guide's scores before and after,
-    the steps per target and the files and settings that make it reproducible."""
-    record = {"name": cfg.attributes.name, "targets": dict(cfg.attributes.targets), "lock": list(cfg.attributes.lock),
-              "applied": edited is not None}
-    if edited is not None:
-        first = lambda part: {n: round(float(np.ravel(v)[0]), 4) for n, v in part.items()}  # noqa: E731
-        record.update({"steps": {n: int(np.ravel(v)[0]) for n, v in edited.steps.items()},
-                       "guide_before": first(edited.before), "guide_after": first(edited.after), **provenance})
-    return record
 
 
 def from_photo(cfg: FacepipeConfig, out_root: Path, tracker: Tracker,
@@ -231,7 +146,7 @@ def from_photo(cfg: FacepipeConfig, out_root: Path, tracker: Tracker,
 def source_person(cfg: FacepipeConfig, out_root: Path, models: ModelStore, tracker: Tracker) -> GeneratedPerson:
     """The person a job repositions: the photo `reposition.image` if set, else a generated face that
     can be landmarked and is turned at most `reposition.max_source_angle` (photos are used as given)."""
-    from facepipe.reposition.landmarks import usable
+    from facepipe.face.landmarks import usable
 
     if cfg.reposition.image:
         return from_photo(cfg, out_root, tracker, usable(models))

@@ -19,18 +19,11 @@ from facepipe.backends import load_factory
 from facepipe.config import FacepipeConfig
 from facepipe.generate import sample_latents
 from facepipe.generate.edit import latent_scorer
-from facepipe.reposition import landmarks
-from facepipe.reposition.landmarks import NoFaceError
+from facepipe.face import landmarks
+from facepipe.face.landmarks import NoFaceError
 from facepipe.reposition.latent import EXPRESSION_LABELS, POSE_LABELS, labels_of
 
-__all__ = ["run", "directions_path", "heatmap"]
-
-
-def directions_path(cfg: FacepipeConfig) -> Path:
-    """`<directions.dir>/<generator name>.npz` (found under the project root when run elsewhere)."""
-    from facepipe.io import project_path
-
-    return project_path(Path(cfg.directions.dir) / f"{cfg.generator.name}.npz")
+__all__ = ["run", "heatmap"]
 
 
 def heatmap(d: directions.Directions, path: Path) -> None:
@@ -80,7 +73,7 @@ def run(cfg: FacepipeConfig, models, tracker) -> Path:
     d.meta.update({k: pose.meta[k] for k in ("pose_samples", "pose_landmarked")})
     d.meta.update({"generator": generator.name, "seed": dc.seed,
                    "guide_weights_sha256": guide.card.get("weights_sha256", "")})
-    out = directions_path(cfg)
+    out = directions.directions_path(cfg.directions.dir, cfg.generator.name)
     out.parent.mkdir(parents=True, exist_ok=True)
     directions.save(out, d)
     with tempfile.TemporaryDirectory() as tmp:

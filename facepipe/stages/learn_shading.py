@@ -4,7 +4,7 @@ that fer labels.
 Reads the face sets in `shading.sets` (../shared/data, research-only, never committed: CelebA's first
 5,000 faces by default; UTKFace can be added), each upsampled until its shorter side is at least
 `shading.min_side`, landmarks them (a face the landmarker cannot read is skipped), scores fer's seven
-emotions on each and learns one luminance residual per emotion (`reposition.shading.learn`).
+emotions on each and learns one luminance residual per emotion (`reposition.mesh.shading.learn`).
 Writes `shading.file` and its card `<file>.json` (data sha256, faces used, effective faces per
 emotion) and logs both, with a picture of the maps, to MLflow. From the same faces' meshes it learns the
 shape of a smile (`reposition.smile_shape.learn`) into `shading.smile_file`; its threshold and the
@@ -23,13 +23,14 @@ import cv2
 import numpy as np
 
 from facepipe.config import ShadingConf
-from facepipe.evaluate import emotion
-from facepipe.evaluate.emotion import EMOTIONS
+from facepipe.face import emotion
+from facepipe.face.emotion import EMOTIONS
 from facepipe.io import sha256_file, write_json
-from facepipe.reposition import landmarks, smile_shape
-from facepipe.reposition.landmarks import NoFaceError
-from facepipe.reposition.shading import ShadingModel, learn
-from facepipe.upscale.sr.data import FILES, load_hr_faces
+from facepipe.face import landmarks
+from facepipe.reposition.mesh import smile_shape
+from facepipe.face.landmarks import NoFaceError
+from facepipe.reposition.mesh.shading import ShadingModel, learn
+from facepipe.data.hr_faces import FILES, load_hr_faces
 
 __all__ = ["run", "label_faces", "preview"]
 

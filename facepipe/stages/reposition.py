@@ -26,20 +26,19 @@ import numpy as np
 from tqdm import tqdm
 
 from facepipe import io
+from facepipe.layout import CONTACT_SHEET_FILE, DATASET_DIR, LABELS_FILE, REPOSITION_SETTINGS_FILE, dataset_image
 from facepipe.config import FacepipeConfig, to_dict
 from facepipe.errors import ConfigError
 from facepipe.evaluate.dataset import pose_errors
 from facepipe.models.registry import ModelStore
 from facepipe.reposition.contact_sheet import ContactSheet
 from facepipe.reposition.plan import LabelRow, Shot, plan, write_labels
-from facepipe.stages import render_pool
-from facepipe.stages.generate import LATENT_FILE
+from facepipe.reposition import render_pool
 from facepipe.tracking import Tracker
 
-__all__ = ["RepositionResult", "run", "DATASET_DIR", "LABELS_FILE", "CONTACT_SHEET_FILE", "SETTINGS_FILE"]
+__all__ = ["RepositionResult", "run"]
 
 log = logging.getLogger(__name__)
-DATASET_DIR, LABELS_FILE, CONTACT_SHEET_FILE, SETTINGS_FILE = "dataset", "labels.csv", "contact_sheet.png", "reposition.json"
 
 
 @dataclass(frozen=True)
@@ -69,8 +68,10 @@ def _settings(cfg: FacepipeConfig) -> dict:
 
 
 def run(cfg: FacepipeConfig, source: np.ndarray, person_dir: Path, models: ModelStore,
-        tracker: Tracker) -> RepositionResult:
+        tracker: Tracker, latent: Optional[np.ndarray] = None) -> RepositionResult:
     """Render the dataset of `source` (`[H, W, 3]` uint8, the person's face) into `person_dir`.
+
+    `latent` is the person's generator latent (`[D]`), which the latent backend needs; None for a photo.
 
     Raises:
         NoFaceError: the source face cannot be landmarked.
@@ -83,10 +84,9 @@ def run(cfg: FacepipeConfig, source: np.ndarray, person_dir: Path, models: Model
     if unsupported:
         raise ConfigError(f"expressions.names={unsupported} cannot be made by reposition={repositioner.name}; "
                           f"valid: {', '.join(repositioner.expressions)}")
-    latent_file = Path(person_dir) / LATENT_FILE
-    prepared = repositioner.prepare(source, np.load(latent_file) if latent_file.is_file() else None)
+    prepared = repositioner.prepare(source, latent)
     dataset_dir = io.ensure_writable_dir(Path(person_dir) / DATASET_DIR)
-    resuming = io.claim_dir(dataset_dir / SETTINGS_FILE, _settings(cfg), cfg.overwrite, "dataset settings", "*.png")
+    resuming = io.claim_dir(dataset_dir / REPOSITION_SETTINGS_FILE, _settings(cfg), cfg.overwrite, "dataset settings", "*.png")
     src_pose = repositioner.source_pose(prepared)
     sheet = ContactSheet(shots, crop=repositioner.face_box(prepared))
     rows: list[LabelRow] = []
@@ -100,7 +100,7 @@ def run(cfg: FacepipeConfig, source: np.ndarray, person_dir: Path, models: Model
         return io.sha256_bytes(data)
 
     def image_path(shot: Shot) -> Path:
-        return dataset_dir / f"{shot.name}.png"
+        return dataset_image(person_dir, shot.name)
 
     def existing(shot: Shot) -> Optional[Path]:
         path = image_path(shot)

@@ -15,7 +15,7 @@ from typing import Callable
 import numpy as np
 
 from facepipe.attributes import classifier
-from facepipe.attributes.data import FaceSet, load_celeba, load_utkface, split
+from facepipe.data.faces64 import FaceSet, load_celeba, load_utkface, split
 from facepipe.config import ClassifiersConf
 from facepipe.io import sha256_file, write_json
 

@@ -12,35 +12,26 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any, Optional
 
 import numpy as np
 
-__all__ = ["TrainGeneratorConf", "run", "sheet_inputs", "write_sheet", "export_snapshot", "load_snapshot",
+from facepipe.config import TrainGeneratorConf
+
+__all__ = ["run", "export", "resume_path", "sheet_inputs", "write_sheet", "export_snapshot", "load_snapshot",
            "export_weights", "default_run_dir"]
 
 SHEET_ROWS = [  # (age, male, ethnicity code) of each sample-sheet row; columns are 8 latents
     (25, 1, 0), (25, 0, 0), (40, 1, 1), (30, 0, 2), (60, 1, 3), (70, 0, 0), (8, 1, 2), (50, 0, 1)]
 
 
-@dataclass
-class TrainGeneratorConf:
-    """`conf/train/generator.yaml`: the run's name, data, budget and the GAN's hyper-parameters."""
+def resume_path(cfg: TrainGeneratorConf) -> Path:
+    """The committed compact checkpoint a fresh machine resumes from: `<out_dir>/<name>.resume.npz`."""
+    from facepipe.io import project_path
 
-    name: str = "stylegan_lite_utkface128"
-    data_dir: str = "../shared/data"
-    run_dir: Optional[str] = None  # None: default_run_dir(name)
-    out_dir: str = "models/generator"
-    split_seed: int = 0
-    total_kimg: float = 5000.0
-    minutes: Optional[float] = None  # stop after this much wall-clock time (a fixed budget); None: no limit
-    checkpoint_minutes: float = 5.0
-    sample_minutes: float = 15.0
-    snapshot_minutes: float = 30.0
-    threads: int = 0  # TensorFlow intra-op threads; 0 = all cores
-    gan: dict = field(default_factory=dict)  # GanSettings fields
+    return project_path(Path(cfg.out_dir) / f"{cfg.name}.resume.npz")
 
 
 def default_run_dir(name: str) -> Path:
@@ -51,14 +42,8 @@ def default_run_dir(name: str) -> Path:
 def _settings(cfg: TrainGeneratorConf) -> Any:
     from facepipe.generate.gan_train import GanSettings
 
-    known = {f.name for f in fields(GanSettings)}
-    unknown = sorted(set(cfg.gan) - known)
-    if unknown:
-        raise ValueError(f"train.generator.gan has unknown keys {unknown}; valid: {', '.join(sorted(known))}")
-    values = dict(cfg.gan)
-    for key in ("betas", "augment"):
-        if key in values:
-            values[key] = tuple(values[key])
+    values = {f.name: getattr(cfg.gan, f.name) for f in fields(GanSettings) if hasattr(cfg.gan, f.name)}
+    values["betas"], values["augment"] = tuple(values["betas"]), tuple(values["augment"])
     return GanSettings(**values)
 
 
@@ -157,8 +142,12 @@ def run(cfg: TrainGeneratorConf, tracker: Any = None, log: Any = print) -> dict:
     conds = encode_conditions(faces.age, faces.male, faces.ethnicity)
     trainer = GanTrainer(settings, run_dir / "checkpoints", log=log)
     snapshot = run_dir / "snapshot.npz"
-    if int(trainer.step.numpy()) == 0 and snapshot.is_file():
-        log(f"resumed from snapshot {snapshot} (step {load_snapshot(trainer, snapshot)}; optimisers restart)")
+    committed = resume_path(cfg)
+    if int(trainer.step.numpy()) == 0:
+        for source in (snapshot, committed):  # a fresh machine: the run folder's snapshot, else the committed one
+            if source.is_file():
+                log(f"resumed from snapshot {source} (step {load_snapshot(trainer, source)}; optimisers restart)")
+                break
     sheet_z, sheet_c = sheet_inputs(settings.z_dim)
     timers = {"sample": time.time(), "snapshot": time.time()}
 
@@ -185,8 +174,10 @@ def run(cfg: TrainGeneratorConf, tracker: Any = None, log: Any = print) -> dict:
     until = int(np.ceil(cfg.total_kimg * 1000 / settings.batch_size))
     step = trainer.train(faces.images, conds, until, deadline, cfg.checkpoint_minutes * 60, on_log, on_checkpoint)
     on_checkpoint(step, final=True)
+    weights = export(cfg, trainer=trainer)
+    export_snapshot(trainer, weights.with_name(f"{cfg.name}.resume.npz"))
     return {"step": step, "kimg": step * settings.batch_size / 1000, "seconds": time.time() - started,
-            "run_dir": str(run_dir)}
+            "run_dir": str(run_dir), "weights": str(weights)}
 
 
 def training_labels(cfg: TrainGeneratorConf, resolution: int) -> dict[str, np.ndarray]:
@@ -199,13 +190,16 @@ def training_labels(cfg: TrainGeneratorConf, resolution: int) -> dict[str, np.nd
             "ethnicity": faces.ethnicity[train_idx].astype(np.uint8)}
 
 
-def export(cfg: TrainGeneratorConf, out_dir: Optional[str] = None, card: Optional[dict] = None) -> Path:
-    """Write the run's latest EMA generator to `<out_dir>/<name>.npz` with its card."""
+def export(cfg: TrainGeneratorConf, out_dir: Optional[str] = None, card: Optional[dict] = None,
+           trainer: Any = None) -> Path:
+    """Write the run's latest EMA generator (from `trainer`, else its checkpoint) to `<out_dir>/<name>.npz`
+    with its card."""
     from facepipe.generate.gan_train import GanTrainer
 
     settings = _settings(cfg)
     run_dir = Path(cfg.run_dir) if cfg.run_dir else default_run_dir(cfg.name)
-    trainer = GanTrainer(settings, run_dir / "checkpoints", log=lambda m: None)
+    if trainer is None:
+        trainer = GanTrainer(settings, run_dir / "checkpoints", log=lambda m: None)
     step = int(trainer.step.numpy())
     if step == 0:
         raise ValueError(f"run {str(run_dir)!r} has no checkpoint to export")

@@ -15,12 +15,12 @@ from typing import Callable
 import cv2
 import numpy as np
 
-from facepipe.attributes.data import split
 from facepipe.config import SRConf
 from facepipe.evaluate.sr import degrade, psnr_ssim_y
 from facepipe.io import sha256_file, write_json
 from facepipe.models import keras2_h5
-from facepipe.upscale.sr.data import FILES, load_hr_faces
+from facepipe.data import hr_faces
+from facepipe.data.hr_faces import FILES, load_hr_faces
 
 __all__ = ["run", "network", "held_out_faces", "weights_path", "split_sets", "figures", "predictor"]
 
@@ -37,16 +37,12 @@ def weights_path(cfg: SRConf) -> Path:
 
 
 def split_sets(sets: dict, cfg: SRConf) -> tuple[dict, dict]:
-    train, held = {}, {}
-    for name, (images, _) in sets.items():
-        tr, ho = split(len(images), cfg.split_seed, cfg.held_out)
-        train[name], held[name] = images[tr], images[ho]
-    return train, held
+    return hr_faces.split_sets(sets, cfg.split_seed, cfg.held_out)
 
 
 def held_out_faces(cfg: SRConf, limit: int | None = None) -> dict[str, np.ndarray]:
     """Each face set's held-out part (never trained on): the evaluation set."""
-    return split_sets(load_hr_faces(cfg.data_dir, limit), cfg)[1]
+    return hr_faces.held_out_faces(cfg.data_dir, cfg.split_seed, cfg.held_out, limit)
 
 
 def figures(upscale: Callable[[np.ndarray], np.ndarray], held: dict[str, np.ndarray], scale: int) -> dict:

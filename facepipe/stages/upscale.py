@@ -15,15 +15,15 @@ import numpy as np
 from tqdm import tqdm
 
 from facepipe import io
+from facepipe.layout import UPSCALE_SETTINGS_FILE
 from facepipe.backends import load_factory
 from facepipe.config import FacepipeConfig, UpscalerConf
 from facepipe.models.registry import ModelStore
 from facepipe.tracking import Tracker
 
-__all__ = ["UpscaleResult", "run", "list_images", "upscaled_dir_name", "SETTINGS_FILE"]
+__all__ = ["UpscaleResult", "run", "list_images"]
 
 log = logging.getLogger(__name__)
-SETTINGS_FILE = "upscaler.json"
 _IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp"}
 
 
@@ -35,11 +35,6 @@ class UpscaleResult:
     files: list[Path]
     written: int
     seconds: float
-
-
-def upscaled_dir_name(cfg: UpscalerConf) -> str:
-    """Folder name for one upscaler setting inside a person folder, e.g. `bicubic-1024-png`."""
-    return f"{cfg.name}-{cfg.output_size}-{cfg.format}"
 
 
 def list_images(src_dir: Path, exclude: tuple[Path, ...] = ()) -> list[Path]:
@@ -81,7 +76,7 @@ def run(cfg: FacepipeConfig, src_dir: Path, dst_dir: Path, models: ModelStore, t
     ucfg = cfg.upscaler
     sources = list_images(src_dir, exclude)
     dst_dir = io.ensure_writable_dir(dst_dir)
-    resuming = io.claim_dir(dst_dir / SETTINGS_FILE, _settings(ucfg), cfg.overwrite, "upscaler settings")
+    resuming = io.claim_dir(dst_dir / UPSCALE_SETTINGS_FILE, _settings(ucfg), cfg.overwrite, "upscaler settings")
     ext = ".jpg" if ucfg.format == "jpeg" else f".{ucfg.format}"
     targets = [dst_dir / p.relative_to(src_dir).with_suffix(ext) for p in sources]
     todo = [(s, t) for s, t in zip(sources, targets) if not (resuming and t.exists())]

@@ -21,12 +21,22 @@ import numpy as np
 from facepipe._tf import keras, tensorflow
 from facepipe.errors import CheckpointMismatch, ConfigError
 from facepipe.upscale.base import check_batch, resize
-from facepipe.upscale.common import bias_add, pixel_shuffle
+from facepipe.upscale.sr.layers import PixelShuffle
 
 __all__ = ["build_model", "read_graph_constants", "load_graph_constants", "FSRCNN", "plan_scales", "build"]
 
 SCALES = (2, 4)
 
+
+
+class _BiasAdd(keras().layers.Layer):
+    """A learnable per-channel bias on its own (FSRCNN's graph adds it after the pixel shuffle)."""
+
+    def build(self, input_shape: Any) -> None:
+        self.bias = self.add_weight(shape=(input_shape[-1],), initializer="zeros", name="bias")
+
+    def call(self, x: Any) -> Any:
+        return x + self.bias
 
 def build_model(scale: int, d: int = 56, s: int = 12, m: int = 4) -> Any:
     """Keras FSRCNN: luma `[N, H, W, 1]` float32 in [0, 1] -> `[N, H*scale, W*scale, 1]`."""
@@ -40,7 +50,7 @@ def build_model(scale: int, d: int = 56, s: int = 12, m: int = 4) -> Any:
         x = layers.Conv2D(filters, size, padding="same", name=f"conv{i}")(x)
         x = layers.PReLU(shared_axes=[1, 2], name=f"prelu{i}")(x)
     x = layers.Conv2D(scale * scale, 1, padding="same", use_bias=False, name=f"conv{len(specs) + 1}")(x)
-    x = bias_add(pixel_shuffle(x, scale, name="depth_to_space"), name="output_bias")
+    x = _BiasAdd(name="output_bias")(PixelShuffle(scale, name="depth_to_space")(x))
     return k.Model(inp, x, name=f"fsrcnn_x{scale}")
 
 

@@ -9,7 +9,7 @@ import tarfile
 import numpy as np
 import pytest
 from facepipe.attributes import classifier
-from facepipe.attributes.data import FaceSet, load_celeba, load_utkface, split
+from facepipe.data.faces64 import FaceSet, load_celeba, load_utkface, split
 from facepipe.attributes.vocabulary import CELEBA, OUTPUTS
 from facepipe.errors import CheckpointMismatch, ConfigError
 from PIL import Image

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from photos import PHOTOS
 
-from facepipe.evaluate.pose import (CANONICAL_FACE, angles, face_frame, frame_pose, from_camera, head_pose, pose_frame,
+from facepipe.face.pose import (CANONICAL_FACE, angles, face_frame, frame_pose, from_camera, head_pose, pose_frame,
                                      rotation_matrix, to_camera)
 
 

@@ -72,7 +72,9 @@ def test_image_metric_measures_how_much_a_step_changes_the_face(field):
     u = np.random.default_rng(4).standard_normal((6, 100))
     u /= np.linalg.norm(u, axis=1, keepdims=True)
     h = 1e-2
-    image = lambda x: field.generator.model(x.astype(np.float32), training=False).numpy().reshape(len(x), -1)
+    def image(x):
+        return field.generator.model(x.astype(np.float32), training=False).numpy().reshape(len(x), -1)
+
     numeric = np.stack([np.sum(((image(z + h * v) - image(z - h * v)) / (2 * h)) ** 2, 1) for v in u])
     analytic = np.einsum("vd,nde,ve->vn", u, metric, u)
     assert np.corrcoef(numeric.ravel(), analytic.ravel())[0, 1] > 0.95

@@ -18,6 +18,8 @@ from facepipe.generate.pggan import PGGANGenerator  # noqa: E402
 from facepipe.models.pggan_pickle import read_networks  # noqa: E402
 
 
+SQRT2 = np.sqrt(2)
+
 def _conv(x, w):  # x [N, C, H, W], w [k, k, in, out], SAME, stride 1
     k = w.shape[0]
     p = k // 2
@@ -47,7 +49,7 @@ def _reference(variables, kwargs, z):
     res_log2 = int(np.log2(kwargs["resolution"]))
     nf1 = v["4x4/Dense/bias"].shape[0]
 
-    def ws(name, gain=np.sqrt(2), fan_in=None):
+    def ws(name, gain=SQRT2, fan_in=None):
         w = v[name]
         return w * gain / np.sqrt(fan_in if fan_in is not None else np.prod(w.shape[:-1]))
 

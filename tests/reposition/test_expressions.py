@@ -8,10 +8,11 @@ import pytest
 from photos import PHOTOS
 
 from facepipe.config import RepositionConf
-from facepipe.evaluate.expression import EYE_CLOSED_BELOW, geometry
-from facepipe.evaluate.pose import frame_pose
-from facepipe.reposition.expressions import paint_closed_lips, paint_mouth, polygon_alpha
-from facepipe.reposition.mesh import build
+from facepipe.face.expression import EYE_CLOSED_BELOW, geometry
+from facepipe.face.pose import frame_pose
+from facepipe.reposition.mesh.mouth import paint_closed_lips, paint_mouth
+from facepipe.reposition.mesh.warp import polygon_alpha
+from facepipe.reposition.mesh.repositioner import build
 from facepipe.reposition.plan import Shot
 
 
@@ -83,7 +84,8 @@ def test_a_shaped_mouth_is_placed_on_the_neutralised_face(prepared):
     """The astronaut smiles with parted lips, which neutralising closes and draws in. Surprise's O is placed
     relative to that neutral mouth, so its corners end `scale` times as far apart as the neutral mouth's;
     placed on her smiling mouth and then neutralised, they ended 0.56 times as far apart instead."""
-    from facepipe.reposition.expressions import _MOUTH_SHAPES, MOUTH_CORNER_COLUMNS
+    from facepipe.reposition.mesh.expressions import _MOUTH_SHAPES
+    from facepipe.face.regions import MOUTH_CORNER_COLUMNS
 
     _, faces = prepared
     face = faces["astronaut"]
@@ -131,7 +133,7 @@ def test_an_opened_mouth_is_not_joined_to_the_lower_lip_across_its_edge(prepared
     the inner lips, painted over when the mouth opens). Delaunay-triangulated, the near-coincident lips
     were joined past the opening (10 and 20 such triangles on the two photos) and an opened mouth had
     streaks of stretched lip below its painted interior; the face now keeps MediaPipe's tessellation."""
-    from facepipe.reposition.expressions import INNER_LIPS
+    from facepipe.face.regions import INNER_LIPS
 
     upper = set(INNER_LIPS[1:10]) | {185, 40, 39, 37, 0, 267, 269, 270, 409}  # inner and outer upper lip
     lower = set(INNER_LIPS[11:]) | {146, 91, 181, 84, 17, 314, 405, 321, 375}  # inner and outer lower lip
@@ -147,8 +149,8 @@ def test_each_lip_keeps_its_rows_in_order(prepared, photo, expression):
     expression: the thin-plate spline used to carry the two middle rows past the outer edge where a
     closed mouth opened (Grace Hopper's surprise: the lower lip's middle below its outer row), and the
     folded lip showed as streaks below the opening."""
-    from facepipe.evaluate.pose import face_width
-    from facepipe.reposition.expressions import LOWER_LIP_COLUMNS, UPPER_LIP_COLUMNS
+    from facepipe.face.pose import face_width
+    from facepipe.face.regions import LOWER_LIP_COLUMNS, UPPER_LIP_COLUMNS
 
     _, faces = prepared
     face = faces[photo]
@@ -205,9 +207,10 @@ def test_moves_spread_along_the_mesh_without_overshoot(landmarker, models):
     """Off the eyelids, an expression's moves spread along the tessellation as a harmonic field: exact
     at the controls and pins, and every other vertex within the range of the moves (the plane spline
     overshot: on Grace Hopper's closed lips the lower lip's middle rows dropped past its outer edge)."""
-    from facepipe.evaluate.pose import face_frame, to_camera
-    from facepipe.reposition import tessellation
-    from facepipe.reposition.expressions import _harmonic, _mesh_laplacian, face_plane
+    from facepipe.face.pose import face_frame, to_camera
+    from facepipe.face import tessellation
+    from facepipe.reposition.mesh.expressions import _harmonic, _mesh_laplacian
+    from facepipe.face.pose import face_plane
 
     points = landmarker(PHOTOS["grace_hopper"]()).points
     cam, axes = to_camera(points), face_frame(points)

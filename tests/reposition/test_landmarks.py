@@ -8,7 +8,7 @@ from photos import PHOTOS
 
 from facepipe.generate import sample_latents
 from facepipe.generate.dcgan import build as build_generator
-from facepipe.reposition.landmarks import NoFaceError
+from facepipe.face.landmarks import NoFaceError
 
 
 @pytest.mark.parametrize("photo", sorted(PHOTOS))
@@ -61,7 +61,7 @@ def test_small_face_in_a_large_image_is_found_in_windows(landmarker):
 def test_an_image_read_again_is_looked_up_not_landmarked_again(landmarker, models, monkeypatch):
     """The stage labels the renders the closed loop has just measured: the second reading must be the
     same mesh without another model pass, and any other image (or a changed one) is read afresh."""
-    from facepipe.reposition.landmarks import build
+    from facepipe.face.landmarks import build
 
     assert build(models) is landmarker  # the stage and its repositioner share one landmarker
     image = PHOTOS["astronaut"]()

@@ -22,7 +22,7 @@ def test_roll_is_clockwise_for_positive_degrees():
 @pytest.fixture(scope="module")
 def backend(models):
     from facepipe.cli import compose
-    from facepipe.config import load
+    from facepipe.config_loader import load
 
     cfg = load(compose(["tracking=none", "reposition=latent"]))
     return latent.build(cfg.reposition, models, cfg)

@@ -8,11 +8,12 @@ import pytest
 from photos import PHOTOS
 
 from facepipe.config import RepositionConf
-from facepipe.evaluate.pose import Pose, face_frame, from_camera, head_pose, rotation_matrix, to_camera
-from facepipe.reposition import mesh_warp, segmentation
-from facepipe.reposition.expressions import FACE_OVAL
-from facepipe.reposition.mesh import build
-from facepipe.reposition.mesh_warp import (BACK_LOWEST, BACK_TEXTURE_OUT, CHIN_TIP, MAX_HAIR_GROWTH, MESH_POINTS,
+from facepipe.face.pose import Pose, face_frame, from_camera, head_pose, rotation_matrix, to_camera
+from facepipe.reposition.mesh import warp as mesh_warp
+from facepipe.face import segmentation
+from facepipe.face.regions import FACE_OVAL
+from facepipe.reposition.mesh.repositioner import build
+from facepipe.reposition.mesh.warp import (BACK_LOWEST, BACK_TEXTURE_OUT, CHIN_TIP, MAX_HAIR_GROWTH, MESH_POINTS,
                                           STRETCH_SHARP, HeadModel, _back_of_head, _behind_rim, _hair_profile,
                                           _soften_stretched, background_plate, draw_order, fitted_ellipsoid,
                                           head_model, outline_follow, pose_change, project, rotate_head,
@@ -66,7 +67,7 @@ def test_uncalibrated_rotation_turns_by_the_mesh_angle(landmarker, face_triangle
 def test_calibration_inverts_a_known_response_inside_and_beyond_the_probes(target):
     """A response with gain 0.7 in yaw, 0.9 in pitch, an offset and yaw->pitch cross-talk, fitted
     from the probe grid, is inverted exactly: also beyond the probes' +-30 degrees."""
-    from facepipe.reposition.mesh import PROBE_ANGLES, Calibration
+    from facepipe.reposition.mesh.repositioner import PROBE_ANGLES, Calibration
 
     def response(yaw, pitch):
         return np.array([0.7 * yaw + 1.0, 0.9 * pitch - 0.05 * yaw - 2.0])

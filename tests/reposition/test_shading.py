@@ -10,10 +10,10 @@ from photos import astronaut, grace_hopper
 
 from facepipe.config import RepositionConf
 from facepipe.errors import ConfigError
-from facepipe.reposition import shading
-from facepipe.reposition.mesh import build as build_mesh
+from facepipe.reposition.mesh import shading
+from facepipe.reposition.mesh.repositioner import build as build_mesh
 from facepipe.reposition.plan import Shot
-from facepipe.reposition.shading import ShadingModel, learn, shade, warp_triangles
+from facepipe.reposition.mesh.shading import ShadingModel, learn, shade, warp_triangles
 
 BROW = (105, 66, 334, 296)  # mesh vertices on both brows: where the planted "frown" darkens
 

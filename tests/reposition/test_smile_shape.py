@@ -8,10 +8,10 @@ from photos import astronaut, grace_hopper
 
 from facepipe.config import RepositionConf
 from facepipe.errors import ConfigError
-from facepipe.evaluate.emotion import EMOTIONS
-from facepipe.evaluate.pose import face_frame, to_camera
-from facepipe.reposition.mesh import build as build_mesh
-from facepipe.reposition.smile_shape import SmileShape, frontal, learn
+from facepipe.face.emotion import EMOTIONS
+from facepipe.face.pose import face_frame, to_camera
+from facepipe.reposition.mesh.repositioner import build as build_mesh
+from facepipe.reposition.mesh.smile_shape import SmileShape, frontal, learn
 
 CORNERS, CHEEKS = (61, 291), (205, 425)
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from facepipe.errors import CheckpointMismatch
-from facepipe.reposition.expressions import FACE_OVAL
-from facepipe.reposition.tessellation import HOLES, MODEL_NAME, face_triangles, outline, read_tessellation
+from facepipe.face.regions import FACE_OVAL
+from facepipe.face.tessellation import HOLES, MODEL_NAME, face_triangles, outline, read_tessellation
 
 
 def _directed_edges(triangles: np.ndarray) -> Counter:
@@ -68,7 +68,7 @@ def test_the_file_is_parsed_not_run(tmp_path):
 def test_expressions_spread_along_edges_that_never_cross_the_mouth_or_an_eye(models):
     """The topology's edges are the tessellation's own: no edge joins a hole's upper row to its lower
     one (away from the shared corners), while the drawn triangles close every hole."""
-    from facepipe.reposition import tessellation
+    from facepipe.face import tessellation
 
     topology = tessellation.build(models)
     pairs = {tuple(e) for e in topology.edges.tolist()}

@@ -10,9 +10,9 @@ import numpy as np
 from photos import astronaut, faces_tar
 
 from facepipe.config import RepositionConf, ShadingConf, TrackingConf
-from facepipe.reposition.mesh import build as build_mesh
-from facepipe.reposition.shading import ShadingModel
-from facepipe.reposition.smile_shape import SmileShape
+from facepipe.reposition.mesh.repositioner import build as build_mesh
+from facepipe.reposition.mesh.shading import ShadingModel
+from facepipe.reposition.mesh.smile_shape import SmileShape
 from facepipe.stages import learn_shading
 from facepipe.tracking import Tracker
 

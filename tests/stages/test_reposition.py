@@ -12,8 +12,7 @@ from photos import astronaut
 from facepipe import io
 from facepipe.errors import OutputConflict
 from facepipe.pipeline import run_job
-from facepipe.reposition import mesh
-from facepipe.stages import generate
+from facepipe.reposition.mesh import repositioner as mesh
 
 
 def _labels(path):
@@ -73,7 +72,7 @@ def test_a_retrained_shading_model_at_the_same_path_is_other_settings(make_cfg, 
     from dataclasses import replace
 
     from facepipe.config import RepositionConf
-    from facepipe.reposition.shading import ShadingModel
+    from facepipe.reposition.mesh.shading import ShadingModel
 
     path = tmp_path / "shading.npz"
     model = ShadingModel.load(RepositionConf().shading)
@@ -104,15 +103,17 @@ def test_unlandmarkable_sample_is_resampled_deterministically(make_cfg, monkeypa
         seen.append(face.copy())
         return len(seen) > 2
 
-    monkeypatch.setattr("facepipe.reposition.landmarks.usable", lambda models, max_angle=None: reject_first_two)
+    monkeypatch.setattr("facepipe.face.landmarks.usable", lambda models, max_angle=None: reject_first_two)
     result = run_job(make_cfg("seed=9"))
     assert result.person.tries == 3 and np.array_equal(result.person.face, seen[2])
     assert not np.array_equal(seen[0], seen[1])
     assert json.loads((result.person.dir / "person.json").read_text())["tries"] == 3
     with pytest.raises(Exception, match="none of 16 sampled faces"):
-        monkeypatch.setattr("facepipe.reposition.landmarks.usable", lambda models, max_angle=None: lambda face: False)
+        monkeypatch.setattr("facepipe.face.landmarks.usable", lambda models, max_angle=None: lambda face: False)
         run_job(make_cfg("seed=10"))
-    assert generate.MAX_TRIES == 16
+    from facepipe.generate.sampling import MAX_TRIES
+
+    assert MAX_TRIES == 16
 
 
 def test_measure_off_leaves_measured_columns_empty(make_cfg):
@@ -125,7 +126,7 @@ def test_measure_off_leaves_measured_columns_empty(make_cfg):
 def test_render_workers_give_the_same_bytes_as_one_process(make_cfg, tmp_path, monkeypatch):
     """A dataset rendered by two worker processes is the one the stage's own process renders, byte for
     byte, labels and contact sheet included; the workers did the rendering (the stage's process rendered none)."""
-    from facepipe.stages import render_pool
+    from facepipe.reposition import render_pool
 
     plan = ("seed=6", "sweep.max_angle=10", "sweep.n_random=8")  # 25 + 8 shots: enough for two workers
     assert 25 + 8 >= 2 * render_pool.MIN_SHOTS_PER_WORKER

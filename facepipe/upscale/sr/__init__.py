@@ -1,5 +1,7 @@
 """Learned super-resolution networks, one file per model (EDSR, WDSR, SRGAN), in the layer layout of
-krasserm/super-resolution so its published Keras weight files load by layer name."""
+krasserm/super-resolution so its published Keras weight files load by layer name, and their trainer.
+
+Imported by `upscale.learned` and the `train_sr` stage."""
 
 from __future__ import annotations
 

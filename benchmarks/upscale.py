@@ -1,4 +1,4 @@
-"""Benchmark: `python -m facepipe.bench [--n 256] [--out outputs/bench/bench.json]`.
+"""Upscalers end to end and in throughput: `facepipe bench upscale [--n 256] [--out outputs/bench/bench.json]`.
 
 1. End to end, per upscaler: `python -m facepipe` for one person in a fresh process (so TensorFlow
    start-up and model loading count): wall time and that process's peak RSS (from `os.wait4`).
@@ -65,7 +65,7 @@ def _machine() -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m facepipe.bench", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="facepipe bench upscale", description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=256, help="faces for the throughput part (default: %(default)s)")
     parser.add_argument("--upscalers", nargs="*", default=list(UPSCALERS), choices=UPSCALERS)
     parser.add_argument("--out", default="outputs/bench/bench.json")
@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from facepipe.backends import load_factory
     from facepipe.cli import compose
-    from facepipe.config import load
+    from facepipe.config_loader import load
     from facepipe.generate import sample_latents
     from facepipe.io import write_image, write_json
     from facepipe.models.registry import ModelStore

@@ -24,9 +24,9 @@ import numpy as np
 from facepipe import io
 from facepipe.backends import load_factory
 from facepipe.config import FacepipeConfig
-from facepipe.evaluate.pose import Pose
+from facepipe.face.pose import Pose
 from facepipe.models.registry import ModelStore
-from facepipe.reposition import landmarks
+from facepipe.face import landmarks
 from facepipe.reposition.plan import Shot
 
 __all__ = ["Produced", "produce", "repositioner_for", "MIN_SHOTS_PER_WORKER"]

@@ -10,23 +10,19 @@ tar files; nothing is extracted or committed.
 
 from __future__ import annotations
 
-import io
-import re
-import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from facepipe.attributes.vocabulary import AGE, CELEBA, OUTPUTS, RACES
+from facepipe.data.tars import decode_rgb, members, need, utkface_labels
 from facepipe.errors import ConfigError
 
 __all__ = ["FaceSet", "load_celeba", "load_utkface", "split", "SIDE"]
 
 SIDE = 64  # the generator's resolution; classifiers see every face at this size
 CELEBA_BOX = (9.5, 24.0, 79.5, 94.0)  # (x0, y0, x1, y1) in the 89x109 aligned images
-_UTK_NAME = re.compile(r"(\d+)_([01])_([0-4])_\d+\.jpg\.chip\.jpg$")
 
 
 @dataclass
@@ -42,22 +38,9 @@ class FaceSet:
         return FaceSet(self.images[index], self.labels[index], [self.names[i] for i in index], self.source)
 
 
-def _need(path: Path) -> Path:
-    if not path.is_file():
-        raise ConfigError(f"training data {str(path)!r} does not exist; valid: a copy of ../shared/data/ "
-                          "(classifiers.data_dir points at it)")
-    return path
-
-
-def _decode(data: bytes, box: tuple[float, float, float, float] | None) -> np.ndarray:
-    with Image.open(io.BytesIO(data)) as im:
-        im = im.convert("RGB")
-        return np.asarray(im.resize((SIDE, SIDE), Image.Resampling.BILINEAR, box=box, reducing_gap=None))
-
-
 def load_celeba(images_tar: Path, attributes_txt: Path, limit: int | None = None) -> FaceSet:
     """CelebA's aligned images with their 40 attributes (+1/-1 in the file, 1/0 here)."""
-    lines = _need(Path(attributes_txt)).read_text().split("\n")
+    lines = need(attributes_txt, "classifiers.data_dir").read_text().split("\n")
     header = lines[1].split()
     if tuple(header) != CELEBA:
         raise ConfigError(f"{attributes_txt}: attribute names {header[:3]}... are not CelebA's 40; valid: {CELEBA[:3]}...")
@@ -67,15 +50,13 @@ def load_celeba(images_tar: Path, attributes_txt: Path, limit: int | None = None
         if len(parts) == 41:
             rows[parts[0]] = (np.array(parts[1:], np.float32) + 1) / 2
     images, labels, names = [], [], []
-    with tarfile.open(_need(Path(images_tar))) as tar:
-        members = sorted((m for m in tar if m.isfile() and Path(m.name).name in rows), key=lambda m: m.name)
-        for m in members[:limit]:
-            name = Path(m.name).name
-            images.append(_decode(tar.extractfile(m).read(), CELEBA_BOX))
-            label = np.full(len(OUTPUTS), np.nan, np.float32)
-            label[: len(CELEBA)] = rows[name]
-            labels.append(label)
-            names.append(name)
+    for member, data in members(need(images_tar, "classifiers.data_dir"), lambda n: Path(n).name in rows, limit):
+        name = Path(member).name
+        images.append(decode_rgb(data, (SIDE, SIDE), box=CELEBA_BOX))
+        label = np.full(len(OUTPUTS), np.nan, np.float32)
+        label[: len(CELEBA)] = rows[name]
+        labels.append(label)
+        names.append(name)
     return FaceSet(np.stack(images), np.stack(labels), names, "celeba")
 
 
@@ -83,17 +64,15 @@ def load_utkface(images_tar: Path, limit: int | None = None) -> FaceSet:
     """UTKFace with age, gender (as `Male`) and race from the file names; malformed names are skipped."""
     male, age, race0 = OUTPUTS.index("Male"), OUTPUTS.index(AGE), OUTPUTS.index(f"race_{RACES[0]}")
     images, labels, names = [], [], []
-    with tarfile.open(_need(Path(images_tar))) as tar:
-        members = sorted((m for m in tar if m.isfile() and _UTK_NAME.search(m.name)), key=lambda m: m.name)
-        for m in members[:limit]:
-            a, g, r = _UTK_NAME.search(m.name).groups()
-            label = np.full(len(OUTPUTS), np.nan, np.float32)
-            label[male] = 1.0 - float(g)  # UTKFace: 0 = male
-            label[age] = float(a)
-            label[race0 : race0 + len(RACES)] = np.eye(len(RACES), dtype=np.float32)[int(r)]
-            images.append(_decode(tar.extractfile(m).read(), None))
-            labels.append(label)
-            names.append(Path(m.name).name)
+    for member, data in members(need(images_tar, "classifiers.data_dir"), lambda n: utkface_labels(n) is not None, limit):
+        a, m, r = utkface_labels(member)
+        label = np.full(len(OUTPUTS), np.nan, np.float32)
+        label[male] = float(m)
+        label[age] = float(a)
+        label[race0 : race0 + len(RACES)] = np.eye(len(RACES), dtype=np.float32)[r]
+        images.append(decode_rgb(data, (SIDE, SIDE)))
+        labels.append(label)
+        names.append(Path(member).name)
     return FaceSet(np.stack(images), np.stack(labels), names, "utkface")
 
 

@@ -24,10 +24,10 @@ import cv2
 import numpy as np
 from scipy.spatial import Delaunay
 
-from facepipe.evaluate.pose import Pose, face_frame, face_width, from_camera, pose_frame, to_camera
-from facepipe.reposition import tessellation
+from facepipe.face.pose import Pose, face_frame, face_width, from_camera, pose_frame, to_camera
+from facepipe.face import tessellation
 
-__all__ = ["HeadModel", "head_model", "background_plate", "draw_order", "outline_follow", "project", "render",
+__all__ = ["polygon_alpha", "HeadModel", "head_model", "background_plate", "draw_order", "outline_follow", "project", "render",
            "rotate_head", "pose_change", "triangle_labels", "triangle_maps"]
 
 MESH_POINTS = 468  # the first points of a HeadModel are the face mesh; the head proxy follows
@@ -329,7 +329,7 @@ def pose_change(source: np.ndarray, target: Pose) -> np.ndarray:
     """Rotation `[3, 3]` taking a head with face frame `source` to the absolute pose `target`.
 
     Exact for the mesh; what a landmarker reads back on the rendered image differs a little (the
-    mesh's depth is flatter than a real head's), which `facepipe.reposition.mesh` calibrates away.
+    mesh's depth is flatter than a real head's), which `facepipe.reposition.mesh.repositioner` calibrates away.
     """
     return pose_frame(target) @ source.T
 
@@ -490,3 +490,12 @@ def render(image: np.ndarray, model: HeadModel, dst: np.ndarray, depth: np.ndarr
     alpha = alpha[..., None]
     out = np.rint(alpha * head + (1 - alpha) * plate).astype(np.uint8)
     return out[p : p + crop_h, p : p + crop_w]
+
+
+def polygon_alpha(polygon: np.ndarray, shape: tuple[int, int], supersample: int) -> np.ndarray:
+    """Coverage `[h, w]` float32 in [0, 1] of `polygon` `[K, 2]` (pixel coordinates, pixel centres on
+    integers), drawn `supersample` times larger and area-averaged down: smooth edges on small features."""
+    h, w = shape
+    mask = np.zeros((h * supersample, w * supersample), np.uint8)
+    cv2.fillPoly(mask, [np.round((polygon + 0.5) * supersample - 0.5).astype(np.int32)], 255, cv2.LINE_AA)
+    return cv2.resize(mask, (w, h), interpolation=cv2.INTER_AREA).astype(np.float32) / 255

@@ -15,7 +15,7 @@ own shading) is taken out as well.
 Canonical frame: the mean mesh of the training faces, frontalised (`evaluate.pose.face_frame`), with the
 face's midline on the middle column, so a residual is made left-right symmetric by averaging it with
 its mirror image (halving the noise). The inner-lip region is left at zero: an opened mouth is painted
-(`expressions.paint_mouth`), and a learned smile's teeth would otherwise shine through closed lips.
+(`mouth.paint_mouth`), and a learned smile's teeth would otherwise shine through closed lips.
 """
 
 from __future__ import annotations
@@ -29,11 +29,12 @@ import numpy as np
 from scipy.spatial import Delaunay
 
 from facepipe.errors import ConfigError
-from facepipe.evaluate.emotion import EMOTIONS, EXPECTED_EMOTION
-from facepipe.evaluate.pose import face_frame, to_camera
+from facepipe.face.emotion import EMOTIONS, EXPECTED_EMOTION
+from facepipe.face.pose import face_frame, to_camera
 from facepipe.io import atomic_write, read_npz
-from facepipe.reposition.expressions import INNER_LIPS, face_plane
-from facepipe.reposition.mesh_warp import triangle_labels, triangle_maps
+from facepipe.face.regions import INNER_LIPS
+from facepipe.face.pose import face_plane
+from facepipe.reposition.mesh.warp import triangle_labels, triangle_maps
 
 __all__ = ["ShadingModel", "learn", "canonical_shape", "warp_triangles", "shade", "SIDE", "HIGHPASS_SIGMA"]
 

@@ -28,17 +28,18 @@ from typing import Any, Optional
 import numpy as np
 
 from facepipe.config import EXPRESSION_NAMES, RepositionConf
-from facepipe.evaluate.pose import Pose, face_frame, frame_pose
-from facepipe.reposition import landmarks, segmentation, tessellation
-from facepipe.reposition.expressions import (FACE_OVAL, INNER_LIPS, OPEN_GAP, OUTER_LIPS, ExpressionField,
-                                             expression_fields, mouth_gap, neutralizing_offsets, paint_closed_lips,
-                                             paint_mouth)
-from facepipe.reposition.gaze import shift_gaze
-from facepipe.reposition.mesh_warp import (MESH_POINTS, HeadModel, background_plate, head_model, outline_follow,
+from facepipe.face.pose import Pose, face_frame, frame_pose
+from facepipe.face import landmarks, segmentation, tessellation
+from facepipe.face.regions import FACE_OVAL, INNER_LIPS, OUTER_LIPS
+from facepipe.reposition.mesh.expressions import (OPEN_GAP, ExpressionField, expression_fields, mouth_gap,
+                                                  neutralizing_offsets)
+from facepipe.reposition.mesh.mouth import paint_closed_lips, paint_mouth
+from facepipe.reposition.mesh.gaze import shift_gaze
+from facepipe.reposition.mesh.warp import (MESH_POINTS, HeadModel, background_plate, head_model, outline_follow,
                                            pose_change, project, render)
 from facepipe.reposition.plan import Shot
-from facepipe.reposition.shading import ShadingModel, shade
-from facepipe.reposition.smile_shape import SmileShape
+from facepipe.reposition.mesh.shading import ShadingModel, shade
+from facepipe.reposition.mesh.smile_shape import SmileShape
 
 __all__ = ["PreparedFace", "Calibration", "MeshRepositioner", "build"]
 

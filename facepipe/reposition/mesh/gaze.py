@@ -12,7 +12,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from facepipe.reposition.expressions import EYE_LIDS, polygon_alpha
+from facepipe.face.regions import EYE_LIDS
+
+from facepipe.reposition.mesh.warp import polygon_alpha
 
 __all__ = ["shift_gaze", "eye_polygon"]
 

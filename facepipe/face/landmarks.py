@@ -26,8 +26,8 @@ import cv2
 import numpy as np
 
 from facepipe._tf import run_tflite, tflite_interpreter
-from facepipe.errors import FacepipeError
-from facepipe.evaluate.pose import Pose, head_pose
+from facepipe.errors import NoFaceError
+from facepipe.face.pose import Pose, head_pose
 
 __all__ = ["FaceLandmarks", "FaceLandmarker", "NoFaceError", "build", "usable", "MODEL_NAMES"]
 
@@ -46,10 +46,6 @@ EYE_CONTOUR_TO_MESH = (
     (33, 7, 163, 144, 145, 153, 154, 155, 133, 246, 161, 160, 159, 158, 157, 173),
     (263, 249, 390, 373, 374, 380, 381, 382, 362, 466, 388, 387, 386, 385, 384, 398),
 )
-
-
-class NoFaceError(FacepipeError):
-    """No face was found in an image (or its landmarks are not trustworthy)."""
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
-"""`python -m facepipe.evaluate sr`: super-resolution quality and speed, every method side by side.
+"""`facepipe evaluate sr`: super-resolution quality and speed, every method side by side.
 
-    python -m facepipe.evaluate sr [--methods bilinear,bicubic,lanczos,fsrcnn,face_sr,face_sr+upscaler.chain=model]
+    facepipe evaluate sr [--methods bilinear,bicubic,lanczos,fsrcnn,face_sr,face_sr+upscaler.chain=model]
                                    [--limit N] [--speed-images 32] [--out outputs/bench/sr.json] [key=value ...]
 
 Quality: mean PSNR / SSIM on the Y channel at x4 on the held-out faces of the `train_sr` split (never
@@ -32,7 +32,7 @@ SCALE = 4
 def _upscaler(method: str, size: int, overrides: list[str]):
     from facepipe.backends import load_factory
     from facepipe.cli import compose
-    from facepipe.config import load
+    from facepipe.config_loader import load
     from facepipe.models.registry import ModelStore
 
     option, *extra = method.split("+")
@@ -66,7 +66,7 @@ def _speed_child(args: argparse.Namespace) -> int:
 
 
 def _speed(method: str, faces_path: Path, overrides: list[str]) -> dict:
-    proc = subprocess.run([sys.executable, "-m", "facepipe.evaluate", "_speed", "--faces", str(faces_path), method,
+    proc = subprocess.run([sys.executable, "-m", "facepipe", "evaluate", "_speed", "--faces", str(faces_path), method,
                            *overrides], capture_output=True, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     if proc.returncode:
         return {"error": (proc.stderr.strip().splitlines() or ["?"])[-1][:200]}
@@ -77,15 +77,15 @@ def _sr(args: argparse.Namespace) -> int:
     import cv2
 
     from facepipe.cli import compose
-    from facepipe.config import load
+    from facepipe.config_loader import load
     from facepipe.evaluate.sr import comparison_sheet, quality, square_faces
     from facepipe.io import write_image, write_json
-    from facepipe.stages.train_sr import held_out_faces
+    from facepipe.data.hr_faces import held_out_faces
     from facepipe.tracking import Tracker
 
     cfg = load(compose(args.overrides))
     methods = [m for m in args.methods.split(",") if m]
-    faces = square_faces(held_out_faces(cfg.sr, args.limit), SCALE)
+    faces = square_faces(held_out_faces(cfg.sr.data_dir, cfg.sr.split_seed, cfg.sr.held_out, args.limit), SCALE)
     print(f"held-out faces: {', '.join(f'{len(v)} {k} ({v.shape[1]} px)' for k, v in faces.items())}", file=sys.stderr)
     results: dict = {"scale": SCALE, "cpus": os.cpu_count(), "faces": {k: len(v) for k, v in faces.items()}, "methods": {}}
     small = np.stack([cv2.resize(f, (64, 64), interpolation=cv2.INTER_AREA) for f in faces["utkface"][: args.speed_images]])
@@ -117,7 +117,7 @@ def _sr(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m facepipe.evaluate", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="facepipe evaluate", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     sr = sub.add_parser("sr", help="super-resolution PSNR/SSIM (Y, x4, held-out faces), speed and memory")
     sr.add_argument("--methods", default=DEFAULT_METHODS)
@@ -142,5 +142,3 @@ def main(argv: list[str] | None = None) -> int:
         raise
 
 
-if __name__ == "__main__":
-    sys.exit(main())

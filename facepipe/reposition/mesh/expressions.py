@@ -15,8 +15,8 @@ intensity-1 field times `s`.
 
 Blink and wink are measured per face: each upper-lid vertex moves onto the line where the lids meet; so are
 laugh's and surprise's opened mouths, whose lips are placed on a shape (a wide D, an O: `_MOUTH_SHAPES`).
-An opened mouth is painted afterwards (`paint_mouth`): the source never saw its interior; so is the
-seam of a source's open mouth that neutralising closed (`paint_closed_lips`).
+An opened mouth is painted afterwards (`mouth.paint_mouth`): the source never saw its interior; so is
+the seam of a source's open mouth that neutralising closed (`mouth.paint_closed_lips`).
 """
 
 from __future__ import annotations
@@ -24,75 +24,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import cv2
 import numpy as np
 import scipy.sparse
 import scipy.sparse.linalg
 from scipy.interpolate import RBFInterpolator
 
 from facepipe.config import EXPRESSION_NAMES
-from facepipe.evaluate.pose import face_width
+from facepipe.face.pose import face_plane, face_width
+from facepipe.face.regions import (BROW_INNER, BROW_OUTER, CHEEK, CHIN, EYE_LIDS, FACE_OVAL, JAW_SIDE,
+                                     LID_CREASE, LOWER_LIP_COLUMNS, LOWER_LIP_INNER, LOWER_LIP_OUTER, MOUTH_CORNER,
+                                     MOUTH_CORNER_COLUMNS, RIGID, UPPER_LIP_COLUMNS, UPPER_LIP_INNER,
+                                     UPPER_LIP_OUTER)
 
 if TYPE_CHECKING:
-    from facepipe.reposition.smile_shape import SmileShape
+    from facepipe.reposition.mesh.smile_shape import SmileShape
 
-__all__ = ["ExpressionField", "expression_fields", "face_plane", "neutralizing_offsets", "mouth_gap", "paint_mouth",
-           "paint_closed_lips", "polygon_alpha", "INNER_LIPS", "OUTER_LIPS", "EYE_LIDS", "OPEN_GAP"]
+__all__ = ["ExpressionField", "expression_fields", "neutralizing_offsets", "mouth_gap", "OPEN_GAP", "OPEN_MOUTH"]
 
-# Landmark groups as (subject's right side, its mirror on the subject's left, midline points).
-MOUTH_CORNER = ((61,), (291,), ())
-UPPER_LIP_OUTER = ((185, 40, 39, 37), (409, 270, 269, 267), (0,))
-LOWER_LIP_OUTER = ((146, 91, 181, 84), (375, 321, 405, 314), (17,))
-UPPER_LIP_INNER = ((191, 80, 81, 82), (415, 310, 311, 312), (13,))
-LOWER_LIP_INNER = ((95, 88, 178, 87), (324, 318, 402, 317), (14,))
-CHIN = ((148, 176, 149), (377, 400, 378), (152, 175, 199, 200, 18))
-JAW_SIDE = ((150, 136), (379, 365), ())
-CHEEK = ((205, 50, 187, 123), (425, 280, 411, 352), ())
-BROW_INNER = ((107, 55, 66, 65), (336, 285, 296, 295), ())
-BROW_OUTER = ((70, 46, 63, 53, 105, 52), (300, 276, 293, 283, 334, 282), ())
-# Eye lids: (upper lid margin, lower lid margin) from the outer to the inner corner; corners apart.
-EYE_LIDS = {
-    "right": ((246, 161, 160, 159, 158, 157, 173), (7, 163, 144, 145, 153, 154, 155), (33, 133)),
-    "left": ((466, 388, 387, 386, 385, 384, 398), (249, 390, 373, 374, 380, 381, 382), (263, 362)),
-}
 CREASE_FOLLOW = (0.65, 0.3)  # how far the two rows above an upper lid follow it
-LID_CREASE = {  # rows above each upper lid, following it partly when the eye closes
-    "right": ((247, 30, 29, 27, 28, 56, 190), (113, 225, 224, 223, 222, 221, 189)),
-    "left": ((467, 260, 259, 257, 258, 286, 414), (342, 445, 444, 443, 442, 441, 413)),
-}
-# Inner lip loop, corner to corner over the upper lip and back under it: the opened mouth's outline.
-INNER_LIPS = (78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308, 324, 318, 402, 317, 14, 87, 178, 88, 95)
-# Outer lip loop, the same way round: where the lips' own colour is
-OUTER_LIPS = (61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291, 375, 321, 405, 314, 17, 84, 181, 91, 146)
 OPEN_GAP = 0.023  # inner-lip gap (face widths) above which a source's mouth counts as open: 90th percentile of neutral faces
-# A closed mouth's seam: the lips' colour times this. On 60 smiling CelebA tuning faces fer matched
-# 74.0% at 0.8, 73.7% at 0.55 (a dark line, which also drew the mouth's curve as a smile), 73.6% unpainted
-SEAM_SHADE = 0.8
-# Painted teeth (RGB, before their shadow under the lip and towards the corners). Near-white reads as a
-# smile more often than the earlier ivory (222, 214, 198): fer read happy on 170 / 177 of 180 CelebA tuning
-# smiles / laughs instead of 166 / 173 (smiling sources 178 / 179 both); greyer teeth (190, 182, 170)
-# read angry on Grace Hopper's smile 11 times of 25 instead of 8.
-TEETH_COLOUR = np.array([250, 248, 242], np.float32)
-# Teeth are lit like the face around them (`_teeth_light`): full colour where that face is at least this bright
-# (max channel; CelebA's median face 194, both test photos 211), down to TEETH_LIGHT_MIN of it in dim faces
-# (a generated 64 px face 57). Near-white teeth shone as white bars in a dim face. It costs some of fer's
-# reading on dim faces: CelebA tuning smiles / laughs 170 / 177 -> 166 / 172 of 180 (200 here: 163 / 172).
-LIT_SKIN = 150.0
-TEETH_LIGHT_MIN = 0.45
-# The lips as columns from the inner row to the outer (subject's right corner to left). The expressions
-# move the inner and outer rows; the two rows between them follow (`_with_lip_rows`), so a lip moved as a
-# whole keeps its shape (left to the plane spline, the lower lip's middle rows dropped below its outer
-# edge on Grace Hopper's thin lips where the mouth opened, and the fold showed as streaks of lip).
-LOWER_LIP_COLUMNS = ((95, 96, 77, 146), (88, 89, 90, 91), (178, 179, 180, 181), (87, 86, 85, 84), (14, 15, 16, 17),
-                     (317, 316, 315, 314), (402, 403, 404, 405), (318, 319, 320, 321), (324, 325, 307, 375))
-UPPER_LIP_COLUMNS = ((191, 183, 184, 185), (80, 42, 74, 40), (81, 41, 73, 39), (82, 38, 72, 37), (13, 12, 11, 0),
-                     (312, 268, 302, 267), (311, 271, 303, 269), (310, 272, 304, 270), (415, 407, 408, 409))
-# Inner corner .. outer corner: each moves with its outer corner. Left to the spread instead, a laugh read
-# happy on 121 of 180 CelebA tuning renders instead of 166, surprise 85 instead of 93 (sad 148 vs 149).
-MOUTH_CORNER_COLUMNS = ((78, 62, 76, 61), (308, 292, 306, 291))
-FACE_OVAL = (10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377,
-             152, 148, 176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109)
-RIGID = (1, 4, 5, 6, 168, 195, 197, 9, 151, 33, 133, 263, 362)  # nose bridge/tip, forehead, eye corners
 
 # Control moves at intensity 1: landmark group -> (outward, up, forward) in face widths. "Outward"
 # points away from the face's midline on both sides, so each entry serves the left and right side.
@@ -301,12 +251,6 @@ def _spread(moves: dict[int, np.ndarray], local: np.ndarray, free_jaw: bool,
 _LID_VERTICES = frozenset(i for rows in (*EYE_LIDS.values(), *LID_CREASE.values()) for row in rows for i in row)
 
 
-def face_plane(points_cam: np.ndarray, axes: np.ndarray) -> tuple[float, np.ndarray]:
-    """Face width and face-plane coordinates `[468, 2]` in face widths."""
-    width = face_width(points_cam)
-    return width, (points_cam - points_cam.mean(0)) @ axes[:, :2] / width
-
-
 def expression_fields(points_cam: np.ndarray, axes: np.ndarray, edges: np.ndarray,
                       names: tuple[str, ...] = EXPRESSION_NAMES) -> dict[str, ExpressionField]:
     """Intensity-1 fields of `names` for one face.
@@ -364,120 +308,3 @@ def neutralizing_offsets(points_cam: np.ndarray, axes: np.ndarray, edges: np.nda
 def mouth_gap(points_cam: np.ndarray, axes: np.ndarray) -> float:
     """The inner lips' gap at the midline, in face widths along the face's up axis."""
     return float((points_cam[13] - points_cam[14]) @ axes[:, 1]) / face_width(points_cam)
-
-
-def polygon_alpha(polygon: np.ndarray, shape: tuple[int, int], supersample: int) -> np.ndarray:
-    """Coverage `[h, w]` float32 in [0, 1] of `polygon` `[K, 2]` (pixel coordinates, pixel centres on
-    integers), drawn `supersample` times larger and area-averaged down: smooth edges on small features."""
-    h, w = shape
-    mask = np.zeros((h * supersample, w * supersample), np.uint8)
-    cv2.fillPoly(mask, [np.round((polygon + 0.5) * supersample - 0.5).astype(np.int32)], 255, cv2.LINE_AA)
-    return cv2.resize(mask, (w, h), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
-
-
-def paint_mouth(image: np.ndarray, lips: np.ndarray, teeth: bool) -> np.ndarray:
-    """Paint the interior of an opened mouth inside the inner-lip loop `lips` `[20, 2]` (pixels, `INNER_LIPS`).
-
-    Shaded by the depth across the opening, t = 0 at the upper lip to 1 at the lower: a row of upper
-    teeth (t < 0.4, smiles only) in shadow under the lip and darker towards the corners, then the
-    dark mouth cavity, then (smiles only) a hint of tongue; the loop's edge is anti-aliased. Without
-    the tongue surprise read as such on 137 / 135 of 180 CelebA tuning renders instead of 132 / 131.
-    """
-    # Drawn in the opening's box, with room for `_teeth_light`'s ring around it: supersampling the
-    # whole image took about 55 ms per render of a 512 px photo.
-    reach = _ring_reach(lips)
-    x0, y0, x1, y1 = _pixel_box(lips, image.shape, reach)
-    if x1 - x0 < 1 or y1 - y0 < 1:
-        return image
-    box, lips = image[y0:y1, x0:x1], lips - np.array([x0, y0], np.float64)
-    h, w = box.shape[:2]
-    alpha = polygon_alpha(lips, (h, w), supersample=8)  # the opening is a few pixels tall on a 64 px face
-    if alpha.max() < 0.05:
-        return image
-    upper, lower = lips[0:11], np.concatenate([lips[10:], lips[:1]])  # corner -> corner, both lips
-    upper, lower = upper[np.argsort(upper[:, 0])], lower[np.argsort(lower[:, 0])]
-    xs = np.arange(w, dtype=np.float32) + 0.0
-    top = np.interp(xs, upper[:, 0], upper[:, 1])
-    bottom = np.interp(xs, lower[:, 0], lower[:, 1])
-    t = (np.arange(h, dtype=np.float32)[:, None] - top[None]) / np.maximum(bottom - top, 0.5)[None]
-    t = np.clip(t, 0, 1)
-    left, right = lips[:, 0].min(), lips[:, 0].max()
-    across = np.clip(np.abs(xs - (left + right) / 2) / max((right - left) / 2, 1e-3), 0, 1)[None]  # 0 centre, 1 corners
-    cavity = np.array([70, 25, 30], np.float32)
-    interior = cavity * (0.55 + 0.45 * np.abs(t - 0.55)[..., None] / 0.55)  # darkest in the middle
-    if teeth:  # a tongue only behind teeth: in surprise's O, which shows none, it drew a pink blob on a small face
-        tongue = np.clip((t - 0.72) / 0.2, 0, 1)[..., None] * (1 - across[..., None] ** 2)
-        interior = interior * (1 - 0.6 * tongue) + np.array([150, 70, 75], np.float32) * 0.6 * tongue
-        upper_row = np.clip((0.5 - t) / 0.08, 0, 1)
-        lower_row = np.clip((t - 0.82) / 0.08, 0, 1) * 0.8  # the lower teeth, a little in shadow
-        band = (np.maximum(upper_row, lower_row) * np.clip((0.92 - across) / 0.15, 0, 1))[..., None]
-        shade = (0.72 + 0.28 * np.clip(t / 0.12, 0, 1))[..., None] * (1 - 0.35 * across[..., None] ** 2)
-        interior = interior * (1 - band) + TEETH_COLOUR * _teeth_light(box, alpha, reach) * shade * band
-    a = alpha[..., None]
-    out = image.copy()
-    out[y0:y1, x0:x1] = np.rint(a * interior + (1 - a) * box.astype(np.float32)).astype(np.uint8)
-    return out
-
-
-def _pixel_box(points: np.ndarray, shape: tuple[int, ...], margin: int = 0) -> tuple[int, int, int, int]:
-    """(x0, y0, x1, y1): the pixels around `points` `[K, 2]` (2 before and 3 after their rounded extremes,
-    room for anti-aliased edges) plus `margin`, clipped to an image of `shape` (h, w, ...)."""
-    x0, y0 = np.maximum(np.floor(points.min(0)).astype(int) - margin - 2, 0)
-    x1, y1 = np.minimum(np.ceil(points.max(0)).astype(int) + margin + 3, [shape[1], shape[0]])
-    return int(x0), int(y0), int(x1), int(y1)
-
-
-def _ring_reach(lips: np.ndarray) -> int:
-    """Pixels around the opening `_teeth_light` reads the face's brightness in: half the mouth's width."""
-    return max(int(round(float(np.ptp(lips[:, 0])) / 2)), 1)
-
-
-def _teeth_light(image: np.ndarray, opening: np.ndarray, reach: int) -> float:
-    """How lit the teeth are: the median brightness (max channel) of the face around the opening (a ring
-    `reach` pixels wide, `_ring_reach`) over `LIT_SKIN`'s, at most 1. Teeth as bright as in a well-lit photo
-    shone as white bars in a dim face."""
-    inside = (opening > 0.05).astype(np.uint8)
-    ring = (cv2.dilate(inside, np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)) > 0) & (opening < 0.05)
-    if not ring.any():
-        return 1.0
-    return float(np.clip(np.median(image[ring].max(axis=1)) / LIT_SKIN, TEETH_LIGHT_MIN, 1.0))
-
-
-def paint_closed_lips(image: np.ndarray, lips: np.ndarray, outer: np.ndarray) -> np.ndarray:
-    """Paint the seam of lips that `neutralizing_offsets` closed over an open mouth.
-
-    Closing the lips squeezes what showed between them (teeth, the dark interior) into a strip a
-    pixel or two tall, which shows as a dotted white line (the astronaut's teeth). A closed mouth
-    shows a thin line a little darker than the lips there instead. The strip between the inner lips `lips` `[20, 2]`
-    (pixels, `INNER_LIPS` order) and the seam through its middle, at least a pixel wide, take the
-    lips' own colour (the median inside the outer lip loop `outer` `[20, 2]`, `OUTER_LIPS`, outside
-    the strip) times `SEAM_SHADE`.
-    """
-    x0, y0, x1, y1 = _pixel_box(np.concatenate([lips, outer]), image.shape)
-    if x1 - x0 < 2 or y1 - y0 < 2:
-        return image
-    box = image[y0:y1, x0:x1].astype(np.float32)
-    shape, shift = (y1 - y0, x1 - x0), np.array([x0, y0], np.float64)
-    upper = lips[0:11]
-    lower = np.concatenate([lips[:1], lips[:9:-1]])  # corner -> corner under the upper lip's points
-    seam = (upper + lower) / 2
-    # where an expression carried the upper lip below the lower one (sad pulls the corners down), the
-    # loop crosses itself and its fill was a flat patch of seam over both lips: such columns meet at the seam
-    across = upper[-1] - upper[0]
-    crossed = (across[0] * (lower - upper)[:, 1] - across[1] * (lower - upper)[:, 0]) < 0
-    upper, lower = np.where(crossed[:, None], seam, upper), np.where(crossed[:, None], seam, lower)
-    lips = np.concatenate([upper, lower[-2:0:-1]])
-    seam = seam - shift
-    supersample = 8
-    mask = np.zeros((shape[0] * supersample, shape[1] * supersample), np.uint8)
-    cv2.fillPoly(mask, [np.round((lips - shift + 0.5) * supersample - 0.5).astype(np.int32)], 255, cv2.LINE_AA)
-    cv2.polylines(mask, [np.round((seam + 0.5) * supersample - 0.5).astype(np.int32)], False, 255, supersample, cv2.LINE_AA)
-    alpha = cv2.resize(mask, shape[::-1], interpolation=cv2.INTER_AREA).astype(np.float32) / 255
-    lip_area = (polygon_alpha(outer - shift, shape, supersample=4) > 0.5) & (alpha < 0.05)
-    if not lip_area.any():
-        return image
-    colour = np.median(box[lip_area], axis=0) * SEAM_SHADE
-    out = image.copy()
-    a = alpha[..., None]
-    out[y0:y1, x0:x1] = np.rint(a * colour + (1 - a) * box).astype(np.uint8)
-    return out

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Pose", "rotation_matrix", "angles", "face_frame", "face_width", "frame_pose", "pose_frame", "head_pose",
+__all__ = ["face_plane", "Pose", "rotation_matrix", "angles", "face_frame", "face_width", "frame_pose", "pose_frame", "head_pose",
            "to_camera", "from_camera", "FRONTAL_FRAME"]
 
 # (subject's right, subject's left) landmark pairs on rigid parts: eye corners, cheek/temple edges.
@@ -93,7 +93,7 @@ def face_frame(points: np.ndarray) -> np.ndarray:
     """Orthonormal face axes `[3, 3]` (columns: across, up, forward) in the camera frame.
 
     Args:
-        points: `[468, 3]` mesh in image space (see `facepipe.reposition.landmarks`).
+        points: `[468, 3]` mesh in image space (see `facepipe.face.landmarks`).
     """
     if points.shape != (468, 3):
         raise ValueError(f"`points` must be [468, 3]; got shape {points.shape}")
@@ -141,3 +141,9 @@ def pose_frame(pose: Pose) -> np.ndarray:
 def head_pose(points: np.ndarray) -> Pose:
     """Yaw, pitch and roll in degrees of a face mesh `[468, 3]` (image space)."""
     return frame_pose(face_frame(points))
+
+
+def face_plane(points_cam: np.ndarray, axes: np.ndarray) -> tuple[float, np.ndarray]:
+    """Face width and face-plane coordinates `[468, 2]` in face widths."""
+    width = face_width(points_cam)
+    return width, (points_cam - points_cam.mean(0)) @ axes[:, :2] / width

@@ -22,11 +22,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from facepipe.errors import ConfigError
-from facepipe.evaluate.emotion import EMOTIONS
-from facepipe.evaluate.pose import face_frame, face_width, to_camera
+from facepipe.face.emotion import EMOTIONS
+from facepipe.face.pose import face_frame, face_width, to_camera
 from facepipe.io import atomic_write, read_npz
-from facepipe.reposition.expressions import RIGID
-from facepipe.reposition.shading import LEARNED_BY
+from facepipe.face.regions import RIGID
+from facepipe.reposition.mesh.shading import LEARNED_BY
 
 __all__ = ["SmileShape", "learn", "frontal"]
 

@@ -2,7 +2,7 @@
 
 Each is a ratio of landmark distances, so it does not depend on image size; distances are taken in
 the face plane (the mesh in its own face frame, `evaluate.pose.face_frame`), so a turned head does not read
-as a narrower smile. Emotion labels from a trained classifier live in `facepipe.evaluate.emotion`.
+as a narrower smile. Emotion labels from a trained classifier live in `facepipe.face.emotion`.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from facepipe.evaluate.pose import face_frame, to_camera
-from facepipe.reposition.expressions import EYE_LIDS
+from facepipe.face.pose import face_frame, to_camera
+from facepipe.face.regions import EYE_LIDS
 
 __all__ = ["ExpressionGeometry", "geometry", "EYE_CLOSED_BELOW"]
 
