@@ -66,22 +66,31 @@ def classifier_figures(cfg: ClassifiersConf) -> dict:
     for member in ("guide", "evaluator"):
         card = classifier.load_member(cfg, member).card
         f = card["held_out_figures"]
-        mission = {n: f["celeba"]["balanced_accuracy"][n] for n in MISSION_ATTRIBUTES if n in f["celeba"]["balanced_accuracy"]}
-        out[member] = {"mission_balanced_accuracy": mission,
-                       "mission_at_least_0.80": sum(v >= 0.80 for v in mission.values()),
-                       "mission_attributes": len(mission),
-                       "gender_celeba": f["celeba"]["balanced_accuracy"]["Male"],
-                       "gender_utkface": f["utkface"]["balanced_accuracy"]["Male"],
-                       "age_mae_years": f["utkface"]["age_mae"], "race_balanced_accuracy": f["utkface"]["race_balanced_accuracy"],
-                       "all_balanced_accuracy": f["celeba"]["balanced_accuracy"]}
+        mission = {
+            n: f["celeba"]["balanced_accuracy"][n] for n in MISSION_ATTRIBUTES if n in f["celeba"]["balanced_accuracy"]
+        }
+        out[member] = {
+            "mission_balanced_accuracy": mission,
+            "mission_at_least_0.80": sum(v >= 0.80 for v in mission.values()),
+            "mission_attributes": len(mission),
+            "gender_celeba": f["celeba"]["balanced_accuracy"]["Male"],
+            "gender_utkface": f["utkface"]["balanced_accuracy"]["Male"],
+            "age_mae_years": f["utkface"]["age_mae"],
+            "race_balanced_accuracy": f["utkface"]["race_balanced_accuracy"],
+            "all_balanced_accuracy": f["celeba"]["balanced_accuracy"],
+        }
     print("\nclassifiers: held-out balanced accuracy (mission attributes)")
     print(f"{'attribute':<22} {'guide':>6} {'eval':>6}")
     for n in out["guide"]["mission_balanced_accuracy"]:
-        print(f"{n:<22} {out['guide']['mission_balanced_accuracy'][n]:>6.3f} {out['evaluator']['mission_balanced_accuracy'][n]:>6.3f}")
+        print(
+            f"{n:<22} {out['guide']['mission_balanced_accuracy'][n]:>6.3f} {out['evaluator']['mission_balanced_accuracy'][n]:>6.3f}"
+        )
     for m in ("guide", "evaluator"):
         o = out[m]
-        print(f"{m}: {o['mission_at_least_0.80']}/{o['mission_attributes']} >= 0.80; gender {o['gender_celeba']:.3f} (CelebA) "
-              f"{o['gender_utkface']:.3f} (UTKFace); age MAE {o['age_mae_years']:.1f} y; race {o['race_balanced_accuracy']:.3f}")
+        print(
+            f"{m}: {o['mission_at_least_0.80']}/{o['mission_attributes']} >= 0.80; gender {o['gender_celeba']:.3f} (CelebA) "
+            f"{o['gender_utkface']:.3f} (UTKFace); age MAE {o['age_mae_years']:.1f} y; race {o['race_balanced_accuracy']:.3f}"
+        )
     return out
 
 
@@ -93,8 +102,9 @@ def walker(kind: str, d, score, metric: str = "image", ridge: float = 1e-3):
     return lambda z, targets, lock: walk(z, targets, lock, d, score, EditSettings(walk="linear"))
 
 
-def editing(move, evaluate, generator, persons: int, seed: int, names, rows: dict | None = None,
-            save=lambda rows: None) -> dict:
+def editing(
+    move, evaluate, generator, persons: int, seed: int, names, rows: dict | None = None, save=lambda rows: None
+) -> dict:
     """Edit every attribute of `names` not in `rows` already (a resumed run's); `save(rows)` after each."""
     z = sample_latents(np.random.default_rng(seed), persons, generator.latent_dim)
     before_eval = evaluate(z)
@@ -106,12 +116,14 @@ def editing(move, evaluate, generator, persons: int, seed: int, names, rows: dic
         start = time.perf_counter()
         r = move(z, {name: _target(name)}, [])
         after_eval = evaluate(r.z)
-        rows[name] = {"success": round(float(_present(name, after_eval[:, col]).mean()), 3),
-                      "present_before": round(float(_present(name, before_eval[:, col]).mean()), 3),
-                      "guide_reached": round(float(r.reached[name].mean()), 3),
-                      "mean_steps": round(float(r.steps[name].mean()), 1),
-                      "mean_latent_distance": round(float(np.linalg.norm(r.z - z, axis=1).mean()), 2),
-                      "seconds": round(time.perf_counter() - start, 1)}
+        rows[name] = {
+            "success": round(float(_present(name, after_eval[:, col]).mean()), 3),
+            "present_before": round(float(_present(name, before_eval[:, col]).mean()), 3),
+            "guide_reached": round(float(r.reached[name].mean()), 3),
+            "mean_steps": round(float(r.steps[name].mean()), 1),
+            "mean_latent_distance": round(float(np.linalg.norm(r.z - z, axis=1).mean()), 2),
+            "seconds": round(time.perf_counter() - start, 1),
+        }
         save(rows)
     return rows
 
@@ -129,10 +141,13 @@ def locking(move, score, evaluate, generator, persons: int, seed: int) -> dict:
             entry[label] = {n: round(float(delta[:, i].mean()), 3) for i, n in enumerate(LOCK)}
             guide_delta = np.abs(score(r.z)[:, cols] - guide_base)
             entry[f"guide_{label}"] = {n: round(float(guide_delta[:, i].mean()), 3) for i, n in enumerate(LOCK)}
-            entry[f"evaluator_present_{label}"] = round(float(_present(name, evaluate(r.z)[:, OUTPUTS.index(name)]).mean()), 3)
+            entry[f"evaluator_present_{label}"] = round(
+                float(_present(name, evaluate(r.z)[:, OUTPUTS.index(name)]).mean()), 3
+            )
             entry[f"latent_distance_{label}"] = round(float(np.linalg.norm(r.z - z, axis=1).mean()), 2)
-        entry["ratio_free_over_locked"] = round(float(np.mean(list(entry["free"].values())) /
-                                                      max(np.mean(list(entry["locked"].values())), 1e-6)), 2)
+        entry["ratio_free_over_locked"] = round(
+            float(np.mean(list(entry["free"].values())) / max(np.mean(list(entry["locked"].values())), 1e-6)), 2
+        )
         rows[name] = entry
     return rows
 
@@ -147,11 +162,22 @@ def presets(workdir: Path, seeds: int, walk_kind: str, metric: str, params: Face
     for preset in ("neutral", "old_male", "young_female", "bearded_man_glasses", "smiling_woman_blond"):
         rows, faces[preset] = [], []
         for seed in range(seeds):
-            cfg = load(compose([f"attributes={preset}", f"seed={seed}", "tracking=none", f"output_dir={workdir}",
-                                f"directions.walk={walk_kind}", f"directions.metric={metric}", f"classifiers.dir={params.classifiers.dir}",
-                                f"classifiers.guide.width={params.classifiers.guide.width}",
-                                f"classifiers.evaluator.width={params.classifiers.evaluator.width}",
-                                f"directions.dir={params.directions.dir}"]))
+            cfg = load(
+                compose(
+                    [
+                        f"attributes={preset}",
+                        f"seed={seed}",
+                        "tracking=none",
+                        f"output_dir={workdir}",
+                        f"directions.walk={walk_kind}",
+                        f"directions.metric={metric}",
+                        f"classifiers.dir={params.classifiers.dir}",
+                        f"classifiers.guide.width={params.classifiers.guide.width}",
+                        f"classifiers.evaluator.width={params.classifiers.evaluator.width}",
+                        f"directions.dir={params.directions.dir}",
+                    ]
+                )
+            )
             models = ModelStore(cfg.paths.model_cache, progress=False)
             with Tracker(cfg.tracking, "bench") as t:
                 try:
@@ -165,11 +191,20 @@ def presets(workdir: Path, seeds: int, walk_kind: str, metric: str, params: Face
                 continue
             e = evaluator(person.face[None])[0]
             met = all((e[OUTPUTS.index(n)] > 0.5) == (v > 0.5) for n, v in cfg.attributes.targets.items())
-            rows.append({"seed": seed, "tries": person.tries, "evaluator_agrees": bool(met),
-                         "evaluator": {n: round(float(e[OUTPUTS.index(n)]), 3) for n in cfg.attributes.targets}})
+            rows.append(
+                {
+                    "seed": seed,
+                    "tries": person.tries,
+                    "evaluator_agrees": bool(met),
+                    "evaluator": {n: round(float(e[OUTPUTS.index(n)]), 3) for n in cfg.attributes.targets},
+                }
+            )
         if preset != "neutral":
-            out[preset] = {"seeds": rows, "evaluator_agrees": sum(r.get("evaluator_agrees", False) for r in rows),
-                           "errors": sum("error" in r for r in rows)}
+            out[preset] = {
+                "seeds": rows,
+                "evaluator_agrees": sum(r.get("evaluator_agrees", False) for r in rows),
+                "errors": sum("error" in r for r in rows),
+            }
     return out, faces
 
 
@@ -195,13 +230,24 @@ def main() -> int:
     parser.add_argument("--skip", default="")
     parser.add_argument("--walk", choices=("gradient", "linear"), default="gradient")
     parser.add_argument("--metric", choices=("image", "latent"), default=None, help="default: the params file's")
-    parser.add_argument("--attributes", default="", help="comma list: edit only these mission attributes, in this order "
-                        "(to split the editing section across processes)")
-    parser.add_argument("--params", default="params.yaml", help="the classifiers and directions measured (a "
-                        "`facepipe params` file; e.g. candidates before they are committed)")
+    parser.add_argument(
+        "--attributes",
+        default="",
+        help="comma list: edit only these mission attributes, in this order "
+        "(to split the editing section across processes)",
+    )
+    parser.add_argument(
+        "--params",
+        default="params.yaml",
+        help="the classifiers and directions measured (a "
+        "`facepipe params` file; e.g. candidates before they are committed)",
+    )
     parser.add_argument("--out", default="outputs/bench/attributes.json")
-    parser.add_argument("--resume", action="store_true", help="editing: keep the attributes `--out` already has "
-                        "(same metric and persons) and edit only the rest")
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="editing: keep the attributes `--out` already has (same metric and persons) and edit only the rest",
+    )
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
     models = ModelStore(os.environ.get("FACEPIPE_MODEL_CACHE", "models/cache"), progress=False)
@@ -222,9 +268,14 @@ def main() -> int:
         binary = list(dict.fromkeys(args.attributes.split(",")))  # in the order given
     # read before anything below rewrites `--out`
     earlier = json.loads(Path(args.out).read_text()) if args.resume and Path(args.out).is_file() else {}
-    results: dict = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
-                     "directions": committed.meta, "walk": args.walk, "metric": metric, "params": args.params,
-                     "classifiers_dir": params.classifiers.dir}
+    results: dict = {
+        "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
+        "directions": committed.meta,
+        "walk": args.walk,
+        "metric": metric,
+        "params": args.params,
+        "classifiers_dir": params.classifiers.dir,
+    }
     if earlier.get("metric") == metric and earlier.get("editing", {}).get("persons") == args.persons:
         results["editing"] = earlier["editing"]  # kept in every rewrite of `--out` until editing resumes
     if "classifiers" not in skip:
@@ -238,18 +289,26 @@ def main() -> int:
         for method in ("regression", "svm"):
             d = directions.fit(z, scores, list(OUTPUTS), method, [value_range(n) for n in OUTPUTS], dc.seed)
             rows = editing(walker("linear", d, linear_score), evaluate, generator, 20, args.seed + 1, METHOD_ATTRIBUTES)
-            results["methods"][method] = {"mean_success": round(float(np.mean([r["success"] for r in rows.values()])), 3),
-                                          "mean_guide_reached": round(float(np.mean([r["guide_reached"] for r in rows.values()])), 3),
-                                          "mean_steps": round(float(np.mean([r["mean_steps"] for r in rows.values()])), 1),
-                                          "rows": rows}
+            results["methods"][method] = {
+                "mean_success": round(float(np.mean([r["success"] for r in rows.values()])), 3),
+                "mean_guide_reached": round(float(np.mean([r["guide_reached"] for r in rows.values()])), 3),
+                "mean_steps": round(float(np.mean([r["mean_steps"] for r in rows.values()])), 1),
+                "rows": rows,
+            }
             m = results["methods"][method]
-            print(f"method {method}: evaluator success {m['mean_success']}, guide reached {m['mean_guide_reached']}, "
-                  f"mean steps {m['mean_steps']} (20 persons, {len(METHOD_ATTRIBUTES)} attributes, {args.method_samples} samples)")
+            print(
+                f"method {method}: evaluator success {m['mean_success']}, guide reached {m['mean_guide_reached']}, "
+                f"mean steps {m['mean_steps']} (20 persons, {len(METHOD_ATTRIBUTES)} attributes, {args.method_samples} samples)"
+            )
     write_json(args.out, results, overwrite=True)  # after every part: a stopped run keeps what it measured
     if "editing" not in skip:
+
         def save(rows: dict) -> None:  # after every attribute: a stopped run resumes with --resume
-            results["editing"] = {"persons": args.persons, "rows": rows,
-                                  "at_least_0.80": sum(r["success"] >= 0.8 for r in rows.values())}
+            results["editing"] = {
+                "persons": args.persons,
+                "rows": rows,
+                "at_least_0.80": sum(r["success"] >= 0.8 for r in rows.values()),
+            }
             write_json(args.out, results, overwrite=True)
 
         done = results.get("editing", {}).get("rows", {})
@@ -258,16 +317,19 @@ def main() -> int:
         print(f"\nediting towards present, {args.persons} persons: evaluator says present")
         print(f"{'attribute':<22} {'success':>8} {'before':>7} {'guide':>6} {'steps':>6}")
         for n, r in rows.items():
-            print(f"{n:<22} {r['success']:>8.2f} {r['present_before']:>7.2f} {r['guide_reached']:>6.2f} {r['mean_steps']:>6.1f}")
+            print(
+                f"{n:<22} {r['success']:>8.2f} {r['present_before']:>7.2f} {r['guide_reached']:>6.2f} {r['mean_steps']:>6.1f}"
+            )
         print(f"{results['editing']['at_least_0.80']} attributes >= 0.80")
     write_json(args.out, results, overwrite=True)  # after every part: a stopped run keeps what it measured
     if "locking" not in skip:
-        results["locking"] = locking(move, score, evaluate, generator, args.lock_persons,
-                                     args.seed + 2)
+        results["locking"] = locking(move, score, evaluate, generator, args.lock_persons, args.seed + 2)
         print(f"\nlocking {LOCK}: evaluator mean |change|, locked vs free")
         for n, r in results["locking"].items():
-            print(f"{n:<14} evaluator: locked {r['locked']} free {r['free']} ratio {r['ratio_free_over_locked']}; "
-                  f"guide: locked {r['guide_locked']} free {r['guide_free']}")
+            print(
+                f"{n:<14} evaluator: locked {r['locked']} free {r['free']} ratio {r['ratio_free_over_locked']}; "
+                f"guide: locked {r['guide_locked']} free {r['guide_free']}"
+            )
     write_json(args.out, results, overwrite=True)  # after every part: a stopped run keeps what it measured
     if "presets" not in skip:
         with tempfile.TemporaryDirectory() as tmp:
@@ -276,7 +338,9 @@ def main() -> int:
         write_image(sheet, face_sheet(faces), overwrite=True)
         results["presets_sheet"] = {"file": str(sheet), "rows": list(faces), "columns": "seeds 0.."}
         for p, r in results["presets"].items():
-            print(f"preset {p}: evaluator agrees on {r['evaluator_agrees']}/{args.preset_seeds} seeds, {r['errors']} errors")
+            print(
+                f"preset {p}: evaluator agrees on {r['evaluator_agrees']}/{args.preset_seeds} seeds, {r['errors']} errors"
+            )
     write_json(args.out, results, overwrite=True)
     print(f"\nwrote {args.out}")
     return 0

@@ -32,9 +32,9 @@ from PIL import Image
 
 from facepipe.config import RepositionConf
 from facepipe.face import emotion
+from facepipe.face.landmarks import NoFaceError, build
 from facepipe.io import write_json
 from facepipe.models.registry import ModelStore
-from facepipe.face.landmarks import NoFaceError, build
 from facepipe.reposition.mesh.repositioner import build as build_mesh
 from facepipe.reposition.plan import Shot
 
@@ -72,8 +72,12 @@ def main() -> int:
     parser.add_argument("--smiling", action="store_true")
     parser.add_argument("--wide", action="store_true", help="9 poses, yaw +-30 and pitch +-20, not 3 frontal ones")
     parser.add_argument("--data", default="../shared/data")
-    parser.add_argument("--shading-gain", type=float, default=RepositionConf.shading_gain,
-                        help="learned expression shading x this (0: geometry only)")
+    parser.add_argument(
+        "--shading-gain",
+        type=float,
+        default=RepositionConf.shading_gain,
+        help="learned expression shading x this (0: geometry only)",
+    )
     parser.add_argument("--out", default="outputs/bench/expression_tuning.json")
     args = parser.parse_args()
     models = ModelStore(os.environ.get("FACEPIPE_MODEL_CACHE", "models/cache"), progress=False)
@@ -95,9 +99,15 @@ def main() -> int:
                     tally[expr]["no face"] += 1
     hits = sum(t[emotion.EXPECTED_EMOTION[e]] for e, t in tally.items())
     n = sum(sum(t.values()) for t in tally.values())
-    result = {"faces": args.faces, "smiling": args.smiling, "poses": poses, "shading_gain": args.shading_gain,
-              "fer_match_rate": round(hits / n, 3), "n": n,
-              "fer_top_labels": {e: dict(t.most_common()) for e, t in tally.items()}}
+    result = {
+        "faces": args.faces,
+        "smiling": args.smiling,
+        "poses": poses,
+        "shading_gain": args.shading_gain,
+        "fer_match_rate": round(hits / n, 3),
+        "n": n,
+        "fer_top_labels": {e: dict(t.most_common()) for e, t in tally.items()},
+    }
     print(f"fer match rate {result['fer_match_rate']} over {n} renders")
     for expr, labels in result["fer_top_labels"].items():
         print(f"  {expr:<9} {labels}")

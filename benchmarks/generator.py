@@ -27,15 +27,15 @@ import numpy as np
 from tqdm import tqdm
 
 from facepipe.attributes.classifier import AGE_INDEX, load_member
-from facepipe.data.faces64 import split as classifier_split
 from facepipe.attributes.vocabulary import OUTPUTS
 from facepipe.config import ClassifiersConf
 from facepipe.data import utkface
+from facepipe.data.faces64 import split as classifier_split
 from facepipe.evaluate import identity
 from facepipe.evaluate.generator import frechet_distance, nearest_distances, pair_rate, percentiles
+from facepipe.face import landmarks
 from facepipe.io import write_image, write_json
 from facepipe.models.registry import ModelStore
-from facepipe.face import landmarks
 
 MALE = OUTPUTS.index("Male")
 CACHE = Path.home() / ".cache" / "facepipe" / "bench"
@@ -68,7 +68,9 @@ class Judges:
                 continue
             desc[i] = self.encoder(img, points)
         small = tensorflow().image.resize(images, (64, 64), antialias=True).numpy()
-        feats = np.concatenate([self.features(small[i:i + 256], training=False).numpy() for i in range(0, len(small), 256)])
+        feats = np.concatenate(
+            [self.features(small[i : i + 256], training=False).numpy() for i in range(0, len(small), 256)]
+        )
         return {"detected": detected, "dlib": desc, "features": feats, "scores": self.evaluator(images)}
 
 
@@ -82,7 +84,7 @@ def train_descriptors(judges: Judges, faces: utkface.UTKFace, chunk: int = 500) 
     done = np.load(partial) if partial.is_file() else np.zeros((0, 128), np.float32)
     path.parent.mkdir(parents=True, exist_ok=True)
     for start in range(len(done), len(faces.images), chunk):
-        part = judges.read(faces.images[start:start + chunk], f"training faces {start}+")["dlib"]
+        part = judges.read(faces.images[start : start + chunk], f"training faces {start}+")["dlib"]
         done = np.concatenate([done, part])
         tmp = partial.with_suffix(".tmp.npy")
         np.save(tmp, done)
@@ -95,19 +97,28 @@ def speed(generator, latents: np.ndarray) -> float:
     generator.synthesize(latents[:32])  # warm-up (graph tracing)
     t = time.perf_counter()
     for i in range(0, len(latents), 32):
-        generator.synthesize(latents[i:i + 32])
+        generator.synthesize(latents[i : i + 32])
     return len(latents) / (time.perf_counter() - t)
 
 
 def figures(read: dict, real: dict, train_desc: np.ndarray, conds: dict | None) -> dict:
     ok = ~np.isnan(read["dlib"][:, 0])
     d = read["dlib"][ok]
-    out = {"faces": len(read["detected"]), "detect": round(float(read["detected"].mean()), 4), "meshed": int(ok.sum()),
-           "fd_evaluator": round(frechet_distance(read["features"], real["features"]), 4)}
+    out = {
+        "faces": len(read["detected"]),
+        "detect": round(float(read["detected"].mean()), 4),
+        "meshed": int(ok.sum()),
+        "fd_evaluator": round(frechet_distance(read["features"], real["features"]), 4),
+    }
     if len(d) >= 2:  # figures in dlib's space need faces that were meshed
         nn, _ = nearest_distances(d, train_desc[~np.isnan(train_desc[:, 0])])
-        out.update({"fd_dlib": round(frechet_distance(d, real["dlib"][~np.isnan(real["dlib"][:, 0])]), 4),
-                    "nearest_training": percentiles(nn), "same_person_pairs_0.6": round(pair_rate(d, 0.6), 4)})
+        out.update(
+            {
+                "fd_dlib": round(frechet_distance(d, real["dlib"][~np.isnan(real["dlib"][:, 0])]), 4),
+                "nearest_training": percentiles(nn),
+                "same_person_pairs_0.6": round(pair_rate(d, 0.6), 4),
+            }
+        )
     if conds is not None:
         s = read["scores"]
         out["gender_match"] = round(float(np.mean((s[:, MALE] > 0.5) == (conds["male"] == 1))), 4)
@@ -123,7 +134,9 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=500)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--data", default="../shared/data")
-    parser.add_argument("--train-subset", type=int, default=0, help="nearest-face search over this many training faces (0 = all)")
+    parser.add_argument(
+        "--train-subset", type=int, default=0, help="nearest-face search over this many training faces (0 = all)"
+    )
     parser.add_argument("--no-dcgan", action="store_true", help="skip the dcgan_digiface baseline")
     parser.add_argument("--out", default="outputs/bench/generator.json")
     args = parser.parse_args()
@@ -134,19 +147,25 @@ def main() -> int:
     train_idx, held_idx = utkface.held_out_split(len(faces.images))
     held = faces.take(np.random.default_rng(args.seed).choice(held_idx, args.n, replace=False))
     real = judges.read(held.images, "held-out real")
-    train_desc = train_descriptors(judges, faces.take(train_idx[:args.train_subset or None]))
+    train_desc = train_descriptors(judges, faces.take(train_idx[: args.train_subset or None]))
     # the evaluator's own held-out UTKFace faces (its split over the same sorted list) give the reading floor
-    _, eval_held = classifier_split(len(faces.images), ClassifiersConf().evaluator.split_seed, ClassifiersConf().held_out)
+    _, eval_held = classifier_split(
+        len(faces.images), ClassifiersConf().evaluator.split_seed, ClassifiersConf().held_out
+    )
     floor_idx = np.intersect1d(eval_held, held_idx)
     floor = faces.take(floor_idx)
     fs = judges.evaluator(floor.images)
     results = {"n": args.n, "seed": args.seed, "generators": {}}
     real_fig = figures(real, real, train_desc, None)
     real_fig["fd_dlib"] = real_fig["fd_evaluator"] = 0.0
-    real_fig.update({"floor_faces": len(floor_idx),
-                     "gender_match": round(float(np.mean((fs[:, MALE] > 0.5) == (floor.male == 1))), 4),
-                     "age_within_10": round(float(np.mean(np.abs(fs[:, AGE_INDEX] - floor.age) <= 10)), 4),
-                     "age_mae": round(float(np.mean(np.abs(fs[:, AGE_INDEX] - floor.age))), 2)})
+    real_fig.update(
+        {
+            "floor_faces": len(floor_idx),
+            "gender_match": round(float(np.mean((fs[:, MALE] > 0.5) == (floor.male == 1))), 4),
+            "age_within_10": round(float(np.mean(np.abs(fs[:, AGE_INDEX] - floor.age) <= 10)), 4),
+            "age_mae": round(float(np.mean(np.abs(fs[:, AGE_INDEX] - floor.age))), 2),
+        }
+    )
     results["real_held_out"] = real_fig
 
     gens = [] if args.no_dcgan else [("dcgan_digiface", None)]
@@ -167,8 +186,7 @@ def main() -> int:
             gen = from_file(weights, name)
             latents = gen.sample_latents(rng, args.n)
             c = latents[:, -COND_DIM:]
-            conds = {"male": (c[:, 1] > 0.5).astype(int),
-                     "age": np.expm1((c[:, 0] + 0.5) * np.log1p(100.0))}
+            conds = {"male": (c[:, 1] > 0.5).astype(int), "age": np.expm1((c[:, 0] + 0.5) * np.log1p(100.0))}
         images = gen.synthesize(latents)
         fig = figures(judges.read(images, name), real, train_desc, conds)
         fig["resolution"] = int(images.shape[1])
@@ -176,21 +194,35 @@ def main() -> int:
         results["generators"][name] = fig
         if len(images) >= 64:
             r = images.shape[1]
-            write_image(Path(args.out).with_name(f"generator_{name}_sheet.png"),
-                        images[:64].reshape(8, 8, r, r, 3).transpose(0, 2, 1, 3, 4).reshape(8 * r, 8 * r, 3), overwrite=True)
+            write_image(
+                Path(args.out).with_name(f"generator_{name}_sheet.png"),
+                images[:64].reshape(8, 8, r, r, 3).transpose(0, 2, 1, 3, 4).reshape(8 * r, 8 * r, 3),
+                overwrite=True,
+            )
     base = results["generators"].get("dcgan_digiface")
     for name, fig in results["generators"].items():
         if base and name != "dcgan_digiface" and "fd_dlib" in fig:
             fig["fd_dlib_ratio_to_dcgan"] = round(fig["fd_dlib"] / base["fd_dlib"], 3)
             fig["fd_evaluator_ratio_to_dcgan"] = round(fig["fd_evaluator"] / base["fd_evaluator"], 3)
     write_json(args.out, results, overwrite=True)
-    cols = ["detect", "fd_dlib", "fd_evaluator", "gender_match", "age_within_10", "age_mae",
-            "same_person_pairs_0.6", "faces_per_s"]
+    cols = [
+        "detect",
+        "fd_dlib",
+        "fd_evaluator",
+        "gender_match",
+        "age_within_10",
+        "age_mae",
+        "same_person_pairs_0.6",
+        "faces_per_s",
+    ]
     print(f"{'':<28}" + "".join(f"{c:>14}" for c in cols) + f"{'nn p1/p5/p50':>22}")
     for name, fig in [("real held-out", real_fig), *results["generators"].items()]:
         nn = fig.get("nearest_training", {})
-        print(f"{name:<28}" + "".join(f"{fig.get(c, '-')!s:>14}" for c in cols)
-              + f"{nn.get('p1', '-')!s:>8}/{nn.get('p5', '-')}/{nn.get('p50', '-')}")
+        print(
+            f"{name:<28}"
+            + "".join(f"{fig.get(c, '-')!s:>14}" for c in cols)
+            + f"{nn.get('p1', '-')!s:>8}/{nn.get('p5', '-')}/{nn.get('p50', '-')}"
+        )
     print(f"wrote {args.out}")
     return 0
 

@@ -23,10 +23,10 @@ from facepipe.cli import compose
 from facepipe.config_loader import load
 from facepipe.evaluate import identity
 from facepipe.face import emotion
+from facepipe.face.landmarks import NoFaceError, build, usable
 from facepipe.generate import sample_latents
 from facepipe.io import write_json
 from facepipe.models.registry import ModelStore
-from facepipe.face.landmarks import NoFaceError, build, usable
 from facepipe.reposition.latent import build as build_latent
 from facepipe.reposition.mesh.repositioner import build as build_mesh
 from facepipe.reposition.plan import Shot
@@ -72,11 +72,17 @@ def measure(backend, latents, faces, landmarker, encoder, fer) -> dict:
             hits += label == expected
     e, d = np.array(errors), np.array(dists)
     n_expr = len(latents) * len(emotion.EXPECTED_EMOTION)
-    return {"renders": renders, "not_landmarkable": lost, "ms_per_render": round(1000 * seconds / renders, 1),
-            "yaw_median_abs_err": round(float(np.median(e[:, 0])), 2), "pitch_median_abs_err": round(float(np.median(e[:, 1])), 2),
-            "identity_fraction_below_0.5": round(float((d < identity.SAME_PERSON_BELOW).mean()), 3),
-            "identity_median": round(float(np.median(d)), 3),
-            "fer_match_rate": round(hits / n_expr, 3), "fer_labels": dict(tally.most_common())}
+    return {
+        "renders": renders,
+        "not_landmarkable": lost,
+        "ms_per_render": round(1000 * seconds / renders, 1),
+        "yaw_median_abs_err": round(float(np.median(e[:, 0])), 2),
+        "pitch_median_abs_err": round(float(np.median(e[:, 1])), 2),
+        "identity_fraction_below_0.5": round(float((d < identity.SAME_PERSON_BELOW).mean()), 3),
+        "identity_median": round(float(np.median(d)), 3),
+        "fer_match_rate": round(hits / n_expr, 3),
+        "fer_labels": dict(tally.most_common()),
+    }
 
 
 def main() -> int:
@@ -90,12 +96,22 @@ def main() -> int:
     mesh_backend = build_mesh(load(compose(["tracking=none"])).reposition, models)
     landmarker, encoder, fer = build(models), identity.build(models), emotion.build(models)
     latents, faces = sources(latent_backend.generator, models, args.faces)
-    results = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}, "faces": len(faces),
-               "grid": "yaw, pitch in -30..30 step 15"}
+    results = {
+        "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
+        "faces": len(faces),
+        "grid": "yaw, pitch in -30..30 step 15",
+    }
     for name, backend in (("mesh", mesh_backend), ("latent", latent_backend)):
         results[name] = measure(backend, latents, faces, landmarker, encoder, fer)
-    keys = ("yaw_median_abs_err", "pitch_median_abs_err", "not_landmarkable", "identity_fraction_below_0.5",
-            "identity_median", "fer_match_rate", "ms_per_render")
+    keys = (
+        "yaw_median_abs_err",
+        "pitch_median_abs_err",
+        "not_landmarkable",
+        "identity_fraction_below_0.5",
+        "identity_median",
+        "fer_match_rate",
+        "ms_per_render",
+    )
     print(f"{'figure':<28} {'mesh':>8} {'latent':>8}")
     for k in keys:
         print(f"{k:<28} {results['mesh'][k]:>8} {results['latent'][k]:>8}")

@@ -41,9 +41,9 @@ import numpy as np
 import yaml
 
 from facepipe.attributes import classifier, directions
-from facepipe.data.faces64 import SIDE
 from facepipe.attributes.vocabulary import OUTPUTS
 from facepipe.config_loader import load
+from facepipe.data.faces64 import SIDE
 from facepipe.generate import sample_latents
 from facepipe.generate.dcgan import build as build_generator
 from facepipe.generate.edit import _steepest
@@ -103,8 +103,9 @@ def focused_metrics(field: GuideField, z: np.ndarray, column: int, eps: float = 
         tape.watch(images)
         raw = tf.reduce_mean(tf.stack([field.classifier.logits(v) for v in field.views(images)]), 0)
         total = tf.reduce_sum(raw[:, column])
-    saliency = cv2.GaussianBlur(np.abs(tape.gradient(total, images).numpy()).sum(-1).mean(0).astype(np.float64),
-                                (0, 0), sigma)
+    saliency = cv2.GaussianBlur(
+        np.abs(tape.gradient(total, images).numpy()).sum(-1).mean(0).astype(np.float64), (0, 0), sigma
+    )
     weight = np.sqrt(1.0 / (eps + saliency / saliency.max())).ravel()[:, None]  # per pixel, every channel
     d = z.shape[1]
     eye = tf.constant(np.eye(d, dtype=np.float32))
@@ -145,7 +146,9 @@ def main() -> int:
     def row(held: list[str], inverse, extra: np.ndarray | None = None) -> dict:
         h = guide_jac[:, [col(n) for n in held]]
         if extra is not None:
-            extra = extra if extra.ndim == 3 else np.broadcast_to(extra, (len(z),) + extra.shape)  # per person or shared
+            extra = (
+                extra if extra.ndim == 3 else np.broadcast_to(extra, (len(z),) + extra.shape)
+            )  # per person or shared
             h = np.concatenate([h, extra], 1)
         step = _steepest(guide_jac[:, col(args.edit)], h, inverse)
         gain = np.einsum("nd,nd->n", guide_jac[:, col(args.edit)], step)
@@ -156,10 +159,14 @@ def main() -> int:
         return out
 
     lock = list(LOCK)
-    rows = {"free": row([], image_inverse), "lock": row(lock, image_inverse),
-            "lock + related": row(lock + [n for n in RELATED if n != args.edit], image_inverse),
-            "lock + latent directions": row(lock, image_inverse, latent_dirs),
-            "free, latent metric": row([], None), "lock, latent metric": row(lock, None)}
+    rows = {
+        "free": row([], image_inverse),
+        "lock": row(lock, image_inverse),
+        "lock + related": row(lock + [n for n in RELATED if n != args.edit], image_inverse),
+        "lock + latent directions": row(lock, image_inverse, latent_dirs),
+        "free, latent metric": row([], None),
+        "lock, latent metric": row(lock, None),
+    }
     for lam in FEATURE_LAMBDAS:
         metric = np.stack([m / np.trace(m) + lam * f / np.trace(f) for m, f in zip(image_metric, feature)])
         rows[f"lock, feature penalty {lam:g}"] = row(lock, np.linalg.inv(metric))
@@ -168,8 +175,12 @@ def main() -> int:
     rows["lock per view"] = row([], image_inverse, extra=views)
     rng = np.random.default_rng(args.seed)
     for sigma in NEIGHBOUR_SIGMAS:
-        near = [guide.raw_and_jacobian(z + sigma * rng.standard_normal(z.shape).astype(np.float32), [col(n) for n in LOCK])[1]
-                for _ in range(3)]
+        near = [
+            guide.raw_and_jacobian(z + sigma * rng.standard_normal(z.shape).astype(np.float32), [col(n) for n in LOCK])[
+                1
+            ]
+            for _ in range(3)
+        ]
         rows[f"lock + neighbour gradients {sigma:g}"] = row(lock, image_inverse, extra=np.concatenate(near, 1))
     focused = focused_metrics(guide, z, col(args.edit))
     ridge = params.directions.metric_ridge
@@ -177,13 +188,26 @@ def main() -> int:
     rows["free, focused image metric"] = row([], focused_inverse)
     rows["lock, focused image metric"] = row(lock, focused_inverse)
 
-    print(f"evaluator logit change per unit of the guide's {args.edit} logit ({args.persons} persons, seed {args.seed})")
+    print(
+        f"evaluator logit change per unit of the guide's {args.edit} logit ({args.persons} persons, seed {args.seed})"
+    )
     print(f"{'hold':<30} {'|Male|':>7} {'Male':>7} {'|Young|':>8} {'Young':>7} {'length':>7}")
     for name, r in rows.items():
-        print(f"{name:<30} {r['Male_abs']:>7.3f} {r['Male_mean']:>+7.3f} {r['Young_abs']:>8.3f} {r['Young_mean']:>+7.3f} "
-              f"{r['step_length_per_unit']:>7.3f}")
-    write_json(args.out, {"edit": args.edit, "persons": args.persons, "seed": args.seed, "rows": rows,
-                          "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}}, overwrite=True)
+        print(
+            f"{name:<30} {r['Male_abs']:>7.3f} {r['Male_mean']:>+7.3f} {r['Young_abs']:>8.3f} {r['Young_mean']:>+7.3f} "
+            f"{r['step_length_per_unit']:>7.3f}"
+        )
+    write_json(
+        args.out,
+        {
+            "edit": args.edit,
+            "persons": args.persons,
+            "seed": args.seed,
+            "rows": rows,
+            "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
+        },
+        overwrite=True,
+    )
     print(f"wrote {args.out}")
     return 0
 

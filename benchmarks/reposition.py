@@ -36,13 +36,12 @@ import numpy as np
 from facepipe.config import RepositionConf
 from facepipe.data.photos import PHOTOS
 from facepipe.evaluate import identity
-from facepipe.face import emotion
-from facepipe.face import expression
+from facepipe.face import emotion, expression
+from facepipe.face.landmarks import NoFaceError, build, usable
 from facepipe.generate import sample_latents
 from facepipe.generate.dcgan import build as build_generator
 from facepipe.io import write_json
 from facepipe.models.registry import ModelStore
-from facepipe.face.landmarks import NoFaceError, build, usable
 from facepipe.reposition.mesh.repositioner import build as build_mesh
 from facepipe.reposition.plan import Shot
 
@@ -55,7 +54,9 @@ def generated_faces(models: ModelStore, n: int) -> list[np.ndarray]:
     """The first `n` faces of seed 7's stream that the pipeline would accept as sources."""
     generator = build_generator(SimpleNamespace(model="dcgan_digiface", name="dcgan_digiface", batch_size=64), models)
     ok = usable(models, RepositionConf().max_source_angle)
-    faces = [f for f in generator.synthesize(sample_latents(np.random.default_rng(7), 4 * n, generator.latent_dim)) if ok(f)]
+    faces = [
+        f for f in generator.synthesize(sample_latents(np.random.default_rng(7), 4 * n, generator.latent_dim)) if ok(f)
+    ]
     return faces[:n]
 
 
@@ -76,13 +77,21 @@ def pose(images: list[np.ndarray], repositioner, landmarker, step: int) -> dict:
                     continue
                 rows.append((yaw, pitch, abs(got.yaw - yaw), abs(got.pitch - pitch)))
     r = np.array(rows)
-    out = {"sources": len(images), "renders": renders, "not_landmarkable": lost,
-           "ms_per_render": round(1000 * render_s / renders, 1)}
+    out = {
+        "sources": len(images),
+        "renders": renders,
+        "not_landmarkable": lost,
+        "ms_per_render": round(1000 * render_s / renders, 1),
+    }
     for limit in (30, 60):
         sel = (np.abs(r[:, 0]) <= limit) & (np.abs(r[:, 1]) <= limit)
         lost_here = sum(abs(y) <= limit and abs(p) <= limit for y, p in lost_at)
-        out[f"le{limit}"] = {"n": int(sel.sum()), "not_landmarkable": lost_here, "yaw_median_abs_err": round(float(np.median(r[sel, 2])), 2),
-                             "pitch_median_abs_err": round(float(np.median(r[sel, 3])), 2)}
+        out[f"le{limit}"] = {
+            "n": int(sel.sum()),
+            "not_landmarkable": lost_here,
+            "yaw_median_abs_err": round(float(np.median(r[sel, 2])), 2),
+            "pitch_median_abs_err": round(float(np.median(r[sel, 3])), 2),
+        }
     return out
 
 
@@ -111,15 +120,19 @@ def identity_figures(models: ModelStore, landmarker) -> dict:
             d = np.array(dists)
             everything.extend(dists)
             per_photo[name] = {
-                "n": len(d), "not_landmarkable": lost,
+                "n": len(d),
+                "not_landmarkable": lost,
                 "fraction_below_0.5": round(float((d < identity.SAME_PERSON_BELOW).mean()), 3),
                 "median": round(float(np.median(d)), 3),
                 "mean_by_abs_yaw": {k: round(float(np.mean(np.minimum(v, 2.0))), 3) for k, v in sorted(by_yaw.items())},
-                "mean_by_abs_pitch": {k: round(float(np.mean(np.minimum(v, 2.0))), 3) for k, v in sorted(by_pitch.items())},
+                "mean_by_abs_pitch": {
+                    k: round(float(np.mean(np.minimum(v, 2.0))), 3) for k, v in sorted(by_pitch.items())
+                },
             }
         result["neutralize" if neutralize else "as_is"] = {
             "photos": per_photo,
-            "fraction_below_0.5": round(float((np.array(everything) < identity.SAME_PERSON_BELOW).mean()), 3)}
+            "fraction_below_0.5": round(float((np.array(everything) < identity.SAME_PERSON_BELOW).mean()), 3),
+        }
     return result
 
 
@@ -145,9 +158,13 @@ def _fer_tally(faces: dict, repositioner, fer, landmarker, poses: list) -> dict:
     hits = sum(t[emotion.EXPECTED_EMOTION[e]] for e, t in tally.items())
     n = sum(sum(t.values()) for t in tally.values())
     per_photo = len(poses) * len(emotion.EXPECTED_EMOTION)
-    return {"fer_match_rate": round(hits / n, 3), "n": n, "poses": poses,
-            "fer_match_rate_by_photo": {name: round(photo_hits[name] / per_photo, 3) for name in faces},
-            "fer_top_labels": {e: dict(t.most_common()) for e, t in tally.items()}}
+    return {
+        "fer_match_rate": round(hits / n, 3),
+        "n": n,
+        "poses": poses,
+        "fer_match_rate_by_photo": {name: round(photo_hits[name] / per_photo, 3) for name in faces},
+        "fer_top_labels": {e: dict(t.most_common()) for e, t in tally.items()},
+    }
 
 
 def expression_figures(models: ModelStore, landmarker) -> dict:
@@ -161,9 +178,12 @@ def expression_figures(models: ModelStore, landmarker) -> dict:
             out = repositioner.render(face, _shot(0, 0, expression=expr, intensity=1.0 if expr != "neutral" else 0.0))
             right, left = expression.geometry(landmarker(out).points).eye_openness
             eyes[name][expr] = {"right": round(right, 3), "left": round(left, 3)}
-    return {**_fer_tally(faces, repositioner, fer, landmarker, FER_POSES),
-            "wide": _fer_tally(faces, repositioner, fer, landmarker, FER_POSES_WIDE),
-            "eye_openness": eyes, "eye_closed_below": expression.EYE_CLOSED_BELOW}
+    return {
+        **_fer_tally(faces, repositioner, fer, landmarker, FER_POSES),
+        "wide": _fer_tally(faces, repositioner, fer, landmarker, FER_POSES_WIDE),
+        "eye_openness": eyes,
+        "eye_closed_below": expression.EYE_CLOSED_BELOW,
+    }
 
 
 _STAGE_CHILD = """
@@ -191,15 +211,27 @@ def speed(workdir: Path) -> dict:
     out = {}
     for max_angle in (20, 60):
         report = workdir / f"speed{max_angle}.txt"
-        cmd = [sys.executable, "-c", _STAGE_CHILD, str(report), "seed=0", "tracking=none",
-               f"output_dir={workdir / str(max_angle)}", f"sweep.max_angle={max_angle}", "sweep.n_random=100"]
+        cmd = [
+            sys.executable,
+            "-c",
+            _STAGE_CHILD,
+            str(report),
+            "seed=0",
+            "tracking=none",
+            f"output_dir={workdir / str(max_angle)}",
+            f"sweep.max_angle={max_angle}",
+            "sweep.n_random=100",
+        ]
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         n, seconds, rss, worker_rss = report.read_text().split()
-        out[f"max_angle_{max_angle}"] = {"images": int(n), "seconds": round(float(seconds), 2),
-                                         "images_per_s": round(int(n) / float(seconds), 1),
-                                         "peak_rss_mib": round(float(rss), 1),
-                                         "worker_peak_rss_mib": round(float(worker_rss), 1),
-                                         "workers": RepositionConf().workers}
+        out[f"max_angle_{max_angle}"] = {
+            "images": int(n),
+            "seconds": round(float(seconds), 2),
+            "images_per_s": round(int(n) / float(seconds), 1),
+            "peak_rss_mib": round(float(rss), 1),
+            "worker_peak_rss_mib": round(float(worker_rss), 1),
+            "workers": RepositionConf().workers,
+        }
     return out
 
 
@@ -216,31 +248,41 @@ def main() -> int:
     results: dict = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}}
     if "pose" not in skip:
         repositioner = build_mesh(RepositionConf(), models)
-        results["pose"] = {"photos": pose([load() for load in PHOTOS.values()], repositioner, landmarker, args.step),
-                           "generated": pose(generated_faces(models, args.faces), repositioner, landmarker, args.step)}
+        results["pose"] = {
+            "photos": pose([load() for load in PHOTOS.values()], repositioner, landmarker, args.step),
+            "generated": pose(generated_faces(models, args.faces), repositioner, landmarker, args.step),
+        }
         print(f"\npose (grid -60..60 step {args.step}): median |measured - requested|, degrees")
-        print(f"{'set':<10} {'sources':>7} {'ms':>6} {'<=30: n':>8} {'lost':>5} {'yaw':>5} {'pitch':>5} "
-              f"{'<=60: n':>8} {'lost':>5} {'yaw':>5} {'pitch':>5}")
+        print(
+            f"{'set':<10} {'sources':>7} {'ms':>6} {'<=30: n':>8} {'lost':>5} {'yaw':>5} {'pitch':>5} "
+            f"{'<=60: n':>8} {'lost':>5} {'yaw':>5} {'pitch':>5}"
+        )
         for name, r in results["pose"].items():
             a, b = r["le30"], r["le60"]
-            print(f"{name:<10} {r['sources']:>7} {r['ms_per_render']:>6} {a['n']:>8} {a['not_landmarkable']:>5} "
-                  f"{a['yaw_median_abs_err']:>5} {a['pitch_median_abs_err']:>5} {b['n']:>8} {b['not_landmarkable']:>5} "
-                  f"{b['yaw_median_abs_err']:>5} {b['pitch_median_abs_err']:>5}")
+            print(
+                f"{name:<10} {r['sources']:>7} {r['ms_per_render']:>6} {a['n']:>8} {a['not_landmarkable']:>5} "
+                f"{a['yaw_median_abs_err']:>5} {a['pitch_median_abs_err']:>5} {b['n']:>8} {b['not_landmarkable']:>5} "
+                f"{b['yaw_median_abs_err']:>5} {b['pitch_median_abs_err']:>5}"
+            )
     if "identity" not in skip:
         results["identity"] = identity_figures(models, landmarker)
         print("\nidentity (dlib distance, |yaw|,|pitch| <= 30 step 5): fraction < 0.5, median")
         for mode, r in results["identity"].items():
             for name, p in r["photos"].items():
-                print(f"{mode:<11} {name:<13} {p['fraction_below_0.5']:>6} {p['median']:>6}  by |yaw| "
-                      f"{p['mean_by_abs_yaw']}  by |pitch| {p['mean_by_abs_pitch']}")
+                print(
+                    f"{mode:<11} {name:<13} {p['fraction_below_0.5']:>6} {p['median']:>6}  by |yaw| "
+                    f"{p['mean_by_abs_yaw']}  by |pitch| {p['mean_by_abs_pitch']}"
+                )
     if "expressions" not in skip:
         results["expressions"] = r = expression_figures(models, landmarker)
         print(f"\nexpressions: fer match rate {r['fer_match_rate']} over {r['n']} renders")
         for expr, labels in r["fer_top_labels"].items():
             print(f"  {expr:<9} {labels}")
         w = r["wide"]
-        print(f"  wide ({len(w['poses'])} poses, yaw +-30, pitch +-20): fer match rate {w['fer_match_rate']} over {w['n']}"
-              f" (by photo {w['fer_match_rate_by_photo']})")
+        print(
+            f"  wide ({len(w['poses'])} poses, yaw +-30, pitch +-20): fer match rate {w['fer_match_rate']} over {w['n']}"
+            f" (by photo {w['fer_match_rate_by_photo']})"
+        )
         for expr, labels in w["fer_top_labels"].items():
             print(f"  {expr:<9} {labels}")
         print(f"  eye openness (closed below {r['eye_closed_below']}): {r['eye_openness']}")
@@ -249,9 +291,11 @@ def main() -> int:
             results["speed"] = speed(Path(tmp))
         print("\nspeed (reposition stage, one generated person, 64 px, labels measured)")
         for key, s in results["speed"].items():
-            print(f"  {key:<13} {s['images']:>4} images {s['seconds']:>7} s {s['images_per_s']:>6} img/s "
-                  f"peak RSS {s['peak_rss_mib']} MiB (each of {s['workers']} render workers at most "
-                  f"{s['worker_peak_rss_mib']} MiB)")
+            print(
+                f"  {key:<13} {s['images']:>4} images {s['seconds']:>7} s {s['images_per_s']:>6} img/s "
+                f"peak RSS {s['peak_rss_mib']} MiB (each of {s['workers']} render workers at most "
+                f"{s['worker_peak_rss_mib']} MiB)"
+            )
     write_json(args.out, results, overwrite=True)
     print(f"wrote {args.out}")
     return 0

@@ -29,8 +29,18 @@ UPSCALERS = ("bilinear", "bicubic", "lanczos", "fsrcnn", "face_sr")
 def end_to_end(upscaler: str, workdir: Path) -> dict:
     """One person via the CLI in a child process: wall seconds and peak RSS in MiB."""
     # the face alone (a one-image dataset): the reposition stage has its own benchmark
-    cmd = [sys.executable, "-m", "facepipe", "seed=0", f"upscaler={upscaler}", f"output_dir={workdir / upscaler}",
-           "tracking=none", "sweep.max_angle=0", "sweep.n_random=0", f"hydra.run.dir={workdir / 'hydra' / upscaler}"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "facepipe",
+        "seed=0",
+        f"upscaler={upscaler}",
+        f"output_dir={workdir / upscaler}",
+        "tracking=none",
+        "sweep.max_angle=0",
+        "sweep.n_random=0",
+        f"hydra.run.dir={workdir / 'hydra' / upscaler}",
+    ]
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -55,13 +65,20 @@ def throughput(cfg: object, src_dir: Path, faces: np.ndarray, models: object, wo
     alone = time.perf_counter() - start
     with Tracker(cfg.tracking, "bench") as tracker:
         stage = upscale.run(cfg, src_dir, workdir / ucfg.name, models, tracker)
-    return {"upscale_images_per_s": round(len(faces) / alone, 2),
-            "stage_images_per_s": round(len(stage.files) / stage.seconds, 2)}
+    return {
+        "upscale_images_per_s": round(len(faces) / alone, 2),
+        "stage_images_per_s": round(len(stage.files) / stage.seconds, 2),
+    }
 
 
 def _machine() -> dict:
-    return {"python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count(),
-            "processor": platform.processor() or platform.machine(), "platform": platform.platform()}
+    return {
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "processor": platform.processor() or platform.machine(),
+        "platform": platform.platform(),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -98,8 +115,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{'upscaler':<10} {'e2e s':>7} {'e2e peak MiB':>13} {'upscale img/s':>14} {'stage img/s':>12}")
     for name in args.upscalers:
         e2e, thr = results["end_to_end"][name], results["throughput_1024"][name]
-        print(f"{name:<10} {e2e['seconds']:>7} {e2e['peak_rss_mib']:>13} {thr['upscale_images_per_s']:>14} "
-              f"{thr['stage_images_per_s']:>12}")
+        print(
+            f"{name:<10} {e2e['seconds']:>7} {e2e['peak_rss_mib']:>13} {thr['upscale_images_per_s']:>14} "
+            f"{thr['stage_images_per_s']:>12}"
+        )
     write_json(args.out, results, overwrite=True)
     print(f"\nwrote {args.out}")
     return 0

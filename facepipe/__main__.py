@@ -1,11 +1,11 @@
 """`python -m facepipe` / `facepipe`: the Hydra job by default, plus the plain command family.
 
-    facepipe [overrides...]                 run a job (Hydra; see --help)
-    facepipe models list|fetch|verify ...   manage the model registry
-    facepipe stage NAME ...                 one DVC stage, configured by params.yaml
-    facepipe params [overrides...]          compose conf/ into params.yaml (as `dvc exp run` does)
-    facepipe evaluate NAME ...              an evaluation (sr)
-    facepipe bench NAME ...                 a benchmark (benchmarks/NAME.py in a source checkout)
+facepipe [overrides...]                 run a job (Hydra; see --help)
+facepipe models list|fetch|verify ...   manage the model registry
+facepipe stage NAME ...                 one DVC stage, configured by params.yaml
+facepipe params [overrides...]          compose conf/ into params.yaml (as `dvc exp run` does)
+facepipe evaluate NAME ...              an evaluation (sr)
+facepipe bench NAME ...                 a benchmark (benchmarks/NAME.py in a source checkout)
 """
 
 from __future__ import annotations

@@ -42,8 +42,8 @@ def tensorflow() -> ModuleType:
     """The `tensorflow` module, imported without start-up noise and with deterministic ops."""
     if "tensorflow" not in sys.modules:
         with _quiet_fd2():
-            import tensorflow as tf
             import absl.logging
+            import tensorflow as tf
 
             absl.logging.set_verbosity(absl.logging.ERROR)
             tf.get_logger().setLevel("ERROR")

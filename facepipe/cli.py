@@ -17,8 +17,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from facepipe.config_loader import load
-from facepipe.errors import ConfigError
-from facepipe.errors import FacepipeError
+from facepipe.errors import ConfigError, FacepipeError
 from facepipe.pipeline import run_job
 from facepipe.tracking import read_parent_run_id
 

@@ -72,8 +72,12 @@ class GeneratorConf:
     directions: Optional[str] = None  # registry name of TL-GAN directions; None: <directions.dir>/<name>.npz
 
     def __post_init__(self) -> None:
-        _check(self.truncation is None or self.truncation > 0, "generator.truncation", self.truncation,
-               "null or a number > 0")
+        _check(
+            self.truncation is None or self.truncation > 0,
+            "generator.truncation",
+            self.truncation,
+            "null or a number > 0",
+        )
         _check(self.batch_size >= 1, "generator.batch_size", self.batch_size, "an integer >= 1")
         _check(self.lod >= 0, "generator.lod", self.lod, "an integer >= 0 (0 = full resolution)")
 
@@ -104,8 +108,12 @@ class SweepConf:
     gaze_range: float = 20.0
 
     def __post_init__(self) -> None:
-        _check(0 <= self.max_angle <= MAX_ANGLE_LIMIT, "sweep.max_angle", self.max_angle,
-               f"an integer in [0, {MAX_ANGLE_LIMIT}] degrees")
+        _check(
+            0 <= self.max_angle <= MAX_ANGLE_LIMIT,
+            "sweep.max_angle",
+            self.max_angle,
+            f"an integer in [0, {MAX_ANGLE_LIMIT}] degrees",
+        )
         _check(self.step > 0, "sweep.step", self.step, "an integer > 0 degrees")
         _check(self.n_random >= 0, "sweep.n_random", self.n_random, "an integer >= 0")
         for key in ("yaw_range", "pitch_range", "roll_range", "gaze_range"):
@@ -126,8 +134,12 @@ class ExpressionsConf:
         _check(len(self.names) > 0, "expressions.names", self.names, "a non-empty list")
         for name in self.names:
             _check(name in EXPRESSION_NAMES, "expressions.names", name, ", ".join(EXPRESSION_NAMES))
-        _check(0 <= self.intensity_min <= self.intensity_max <= 1, "expressions.intensity_min/max",
-               (self.intensity_min, self.intensity_max), "0 <= min <= max <= 1")
+        _check(
+            0 <= self.intensity_min <= self.intensity_max <= 1,
+            "expressions.intensity_min/max",
+            (self.intensity_min, self.intensity_max),
+            "0 <= min <= max <= 1",
+        )
 
 
 @dataclass
@@ -160,8 +172,12 @@ class RepositionConf:
 
     def __post_init__(self) -> None:
         _check(0 <= self.shading_gain <= 5, "reposition.shading_gain", self.shading_gain, "a number in [0, 5]")
-        _check(0 < self.max_source_angle <= MAX_ANGLE_LIMIT, "reposition.max_source_angle", self.max_source_angle,
-               f"a number in (0, {MAX_ANGLE_LIMIT}]")
+        _check(
+            0 < self.max_source_angle <= MAX_ANGLE_LIMIT,
+            "reposition.max_source_angle",
+            self.max_source_angle,
+            f"a number in (0, {MAX_ANGLE_LIMIT}]",
+        )
         _check(0.5 <= self.yaw_gain <= 2.0, "reposition.yaw_gain", self.yaw_gain, "a number in [0.5, 2]")
         _check(self.workers >= 1, "reposition.workers", self.workers, "an integer >= 1 (render processes)")
 
@@ -187,7 +203,9 @@ class UpscalerConf:
     tile: int = 128  # input tile side for large images (memory bound); overlapped by 8 px
 
     def __post_init__(self) -> None:
-        _check(8 <= self.output_size <= 8192, "upscaler.output_size", self.output_size, "an integer in [8, 8192] pixels")
+        _check(
+            8 <= self.output_size <= 8192, "upscaler.output_size", self.output_size, "an integer in [8, 8192] pixels"
+        )
         _check(self.format in IMAGE_FORMATS, "upscaler.format", self.format, ", ".join(IMAGE_FORMATS))
         _check(1 <= self.quality <= 100, "upscaler.quality", self.quality, "an integer in [1, 100]")
         _check(0 <= self.png_level <= 9, "upscaler.png_level", self.png_level, "an integer in [0, 9]")
@@ -249,7 +267,9 @@ class DirectionsConf:
     tolerance: float = 0.15  # edit: a probability target is met within this; age within 50x this in years
     walk: str = "gradient"  # edit: gradient (the guide's local gradients) | linear (TL-GAN: the fitted directions)
     metric: str = "image"  # gradient walk: a step's length is image change (image) | latent distance (latent)
-    metric_ridge: float = 0.001  # image metric: + this x its mean eigenvalue (latent moves that barely show are not free)
+    metric_ridge: float = (
+        0.001  # image metric: + this x its mean eigenvalue (latent moves that barely show are not free)
+    )
 
     def __post_init__(self) -> None:
         _check(self.method in ("regression", "svm"), "directions.method", self.method, "regression, svm")
@@ -286,8 +306,12 @@ class SRConf:
     def __post_init__(self) -> None:
         _check(self.architecture in ("edsr", "wdsr_b"), "sr.architecture", self.architecture, "edsr, wdsr_b")
         _check(self.scale in (2, 4), "sr.scale", self.scale, "2 or 4")
-        _check(self.patch % self.scale == 0 and self.patch >= 8 * self.scale, "sr.patch", self.patch,
-               f"a multiple of sr.scale ({self.scale}), at least {8 * self.scale}")
+        _check(
+            self.patch % self.scale == 0 and self.patch >= 8 * self.scale,
+            "sr.patch",
+            self.patch,
+            f"a multiple of sr.scale ({self.scale}), at least {8 * self.scale}",
+        )
         _check(0 < self.held_out < 1, "sr.held_out", self.held_out, "a fraction in (0, 1)")
         for key in ("filters", "blocks", "batch_size", "steps_per_epoch", "epochs"):
             _check(getattr(self, key) >= 1, f"sr.{key}", getattr(self, key), "an integer >= 1")
@@ -309,15 +333,23 @@ class ShadingConf:
     min_faces: float = 50.0  # an emotion with fewer effective faces (sum of fer's p^2) gets no map: noise
 
     def __post_init__(self) -> None:
-        _check(bool(self.sets) and set(self.sets) <= {"celeba", "utkface"}, "shading.sets", dict(self.sets),
-               "a non-empty mapping from celeba and/or utkface to a number of images or null")
+        _check(
+            bool(self.sets) and set(self.sets) <= {"celeba", "utkface"},
+            "shading.sets",
+            dict(self.sets),
+            "a non-empty mapping from celeba and/or utkface to a number of images or null",
+        )
         for name, limit in self.sets.items():
             _check(limit is None or limit >= 1, f"shading.sets.{name}", limit, "an integer >= 1 or null (all)")
         _check(self.min_faces > 0, "shading.min_faces", self.min_faces, "a number > 0")
         _check(32 <= self.min_side <= 1024, "shading.min_side", self.min_side, "an integer in [32, 1024]")
         _check(32 <= self.side <= 512, "shading.side", self.side, "an integer in [32, 512]")
-        _check(0 < self.highpass_sigma <= self.side / 2, "shading.highpass_sigma", self.highpass_sigma,
-               f"a number in (0, {self.side / 2}]")
+        _check(
+            0 < self.highpass_sigma <= self.side / 2,
+            "shading.highpass_sigma",
+            self.highpass_sigma,
+            f"a number in (0, {self.side / 2}]",
+        )
 
 
 @dataclass
@@ -339,13 +371,27 @@ class GanConf:
     mbstd_group: int = 4
 
     def __post_init__(self) -> None:
-        _check(self.architecture in GAN_ARCHITECTURES, "train_generator.gan.architecture", self.architecture,
-               ", ".join(GAN_ARCHITECTURES))
-        _check(self.resolution in (32, 64, 128, 256), "train_generator.gan.resolution", self.resolution, "32, 64, 128, 256")
-        _check(self.batch_size >= 4 and self.batch_size % self.mbstd_group == 0, "train_generator.gan.batch_size",
-               self.batch_size, f"an integer >= 4 and a multiple of mbstd_group ({self.mbstd_group})")
-        _check(set(self.augment) <= {"color", "translation", "cutout"}, "train_generator.gan.augment", list(self.augment),
-               "a subset of color, translation, cutout")
+        _check(
+            self.architecture in GAN_ARCHITECTURES,
+            "train_generator.gan.architecture",
+            self.architecture,
+            ", ".join(GAN_ARCHITECTURES),
+        )
+        _check(
+            self.resolution in (32, 64, 128, 256), "train_generator.gan.resolution", self.resolution, "32, 64, 128, 256"
+        )
+        _check(
+            self.batch_size >= 4 and self.batch_size % self.mbstd_group == 0,
+            "train_generator.gan.batch_size",
+            self.batch_size,
+            f"an integer >= 4 and a multiple of mbstd_group ({self.mbstd_group})",
+        )
+        _check(
+            set(self.augment) <= {"color", "translation", "cutout"},
+            "train_generator.gan.augment",
+            list(self.augment),
+            "a subset of color, translation, cutout",
+        )
 
 
 @dataclass
@@ -367,7 +413,9 @@ class TrainGeneratorConf:
 
     def __post_init__(self) -> None:
         _check(self.total_kimg > 0, "train_generator.total_kimg", self.total_kimg, "a number > 0")
-        _check(self.minutes is None or self.minutes > 0, "train_generator.minutes", self.minutes, "null or a number > 0")
+        _check(
+            self.minutes is None or self.minutes > 0, "train_generator.minutes", self.minutes, "null or a number > 0"
+        )
         _check(self.threads >= 0, "train_generator.threads", self.threads, "an integer >= 0 (0 = all cores)")
 
 

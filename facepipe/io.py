@@ -123,7 +123,11 @@ def encode_image(rgb: np.ndarray, fmt: str = "png", quality: int = 95, png_level
 
 
 def write_image(
-    path: str | os.PathLike, rgb: np.ndarray, fmt: str = "png", quality: int = 95, overwrite: bool = False,
+    path: str | os.PathLike,
+    rgb: np.ndarray,
+    fmt: str = "png",
+    quality: int = 95,
+    overwrite: bool = False,
     png_level: int = 1,
 ) -> str:
     """Encode and publish an RGB uint8 image; see `publish_bytes` for the return value."""
@@ -170,8 +174,9 @@ def ensure_writable_dir(path: str | os.PathLike) -> Path:
     return path
 
 
-def claim_dir(settings_path: str | os.PathLike, settings: dict, overwrite: bool, what: str,
-              stale: str | None = None) -> bool:
+def claim_dir(
+    settings_path: str | os.PathLike, settings: dict, overwrite: bool, what: str, stale: str | None = None
+) -> bool:
     """Make the folder holding `settings_path` (a JSON file) belong to `settings`.
 
     Returns True when it already belonged to the same settings: its complete files can be kept and
@@ -186,13 +191,15 @@ def claim_dir(settings_path: str | os.PathLike, settings: dict, overwrite: bool,
         if json.loads(path.read_text()) == settings:
             return True
         if not overwrite:
-            raise OutputConflict(f"{folder} holds results of other {what} ({path}); "
-                                 "pass overwrite=true or choose another output_dir")
+            raise OutputConflict(
+                f"{folder} holds results of other {what} ({path}); pass overwrite=true or choose another output_dir"
+            )
         for old in folder.glob(stale) if stale else ():
             old.unlink()
     elif stale and any(folder.glob(stale)) and not overwrite:
-        raise OutputConflict(f"{folder} holds files of unknown {what} (no {path.name}); "
-                             "pass overwrite=true or choose another output_dir")
+        raise OutputConflict(
+            f"{folder} holds files of unknown {what} (no {path.name}); pass overwrite=true or choose another output_dir"
+        )
     write_json(path, settings, overwrite=True)
     return False
 
@@ -211,8 +218,9 @@ def project_path(path: str | os.PathLike) -> Path:
     return in_project if in_project.exists() else p
 
 
-def read_npz(path: str | os.PathLike, keys: tuple[str, ...], setting: str, kind: str, writer: str,
-             otherwise: str) -> tuple[Path, dict[str, np.ndarray]]:
+def read_npz(
+    path: str | os.PathLike, keys: tuple[str, ...], setting: str, kind: str, writer: str, otherwise: str
+) -> tuple[Path, dict[str, np.ndarray]]:
     """A committed model's arrays `keys` from its `.npz` (no pickle; found by `project_path`) and the path read.
 
     A missing file, or one without those arrays, is a `ConfigError` naming the `setting` that points at it
@@ -224,7 +232,10 @@ def read_npz(path: str | os.PathLike, keys: tuple[str, ...], setting: str, kind:
         with np.load(path, allow_pickle=False) as z:
             return path, {k: z[k] for k in keys}
     except FileNotFoundError:
-        raise ConfigError(f"{setting} file {str(path)!r} does not exist; valid: a file written by {writer}, "
-                          f"or {otherwise}") from None
+        raise ConfigError(
+            f"{setting} file {str(path)!r} does not exist; valid: a file written by {writer}, or {otherwise}"
+        ) from None
     except (KeyError, ValueError, OSError) as e:
-        raise ConfigError(f"{setting} file {str(path)!r} is not {kind} ({e}); valid: a file written by {writer}") from None
+        raise ConfigError(
+            f"{setting} file {str(path)!r} is not {kind} ({e}); valid: a file written by {writer}"
+        ) from None

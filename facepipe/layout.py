@@ -14,9 +14,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["FACE_FILE", "LATENT_FILE", "CONFIG_FILE", "MANIFEST_FILE", "DATASET_DIR", "LABELS_FILE",
-           "CONTACT_SHEET_FILE", "REPOSITION_SETTINGS_FILE", "UPSCALED_DIR", "UPSCALE_SETTINGS_FILE",
-           "dataset_image", "upscaled_dir_name", "person_dirs"]
+__all__ = [
+    "FACE_FILE",
+    "LATENT_FILE",
+    "CONFIG_FILE",
+    "MANIFEST_FILE",
+    "DATASET_DIR",
+    "LABELS_FILE",
+    "CONTACT_SHEET_FILE",
+    "REPOSITION_SETTINGS_FILE",
+    "UPSCALED_DIR",
+    "UPSCALE_SETTINGS_FILE",
+    "dataset_image",
+    "upscaled_dir_name",
+    "person_dirs",
+]
 
 FACE_FILE = "face.png"  # the person's face, RGB
 LATENT_FILE = "latent.npy"  # the generator latent `[D]` float32 (absent for a photo)

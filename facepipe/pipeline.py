@@ -38,23 +38,31 @@ class JobResult:
     run_id: Optional[str]
 
 
-def run_job(cfg: FacepipeConfig, parent_run_id: Optional[str] = None,
-            tags: Optional[dict[str, str]] = None) -> JobResult:
+def run_job(
+    cfg: FacepipeConfig, parent_run_id: Optional[str] = None, tags: Optional[dict[str, str]] = None
+) -> JobResult:
     """Run the whole pipeline for the person of `cfg` under `cfg.output_dir/<person id>/`."""
     start = time.perf_counter()
     out_root = io.ensure_writable_dir(cfg.output_dir)
     models = ModelStore.for_paths(cfg.paths)
     photo = cfg.reposition.image
     who = f"photo {Path(photo).name}" if photo else person_id(cfg)
-    with Tracker(cfg.tracking, f"{who} {cfg.upscaler.name}", {"facepipe.role": "job", **(tags or {})},
-                 parent_run_id) as tracker:
+    with Tracker(
+        cfg.tracking, f"{who} {cfg.upscaler.name}", {"facepipe.role": "job", **(tags or {})}, parent_run_id
+    ) as tracker:
         tracker.log_config(cfg)
         person = generate.source_person(cfg, out_root, models, tracker)
         dataset = reposition.run(cfg, person.face, person.dir, models, tracker, latent=person.latent)
         upscaled_root = person.dir / layout.UPSCALED_DIR
         u = cfg.upscaler
-        result = upscale.run(cfg, person.dir, upscaled_root / layout.upscaled_dir_name(u.name, u.output_size, u.format),
-                             models, tracker, exclude=(upscaled_root, dataset.contact_sheet))
+        result = upscale.run(
+            cfg,
+            person.dir,
+            upscaled_root / layout.upscaled_dir_name(u.name, u.output_size, u.format),
+            models,
+            tracker,
+            exclude=(upscaled_root, dataset.contact_sheet),
+        )
         for path in result.files[:16]:  # the face (and a few more); whole datasets go in as a dataset input
             tracker.log_artifact(path, "upscaled")
         tracker.log_metrics({"total_s": time.perf_counter() - start})
@@ -64,13 +72,16 @@ def run_job(cfg: FacepipeConfig, parent_run_id: Optional[str] = None,
 def _person_dirs(root: Path) -> list[Path]:
     found = layout.person_dirs(root)
     if not found:
-        raise ConfigError(f"--in {str(root)!r} holds no person folder (<id>/{layout.FACE_FILE}); "
-                          "valid: the output folder of `facepipe stage generate`")
+        raise ConfigError(
+            f"--in {str(root)!r} holds no person folder (<id>/{layout.FACE_FILE}); "
+            "valid: the output folder of `facepipe stage generate`"
+        )
     return found
 
 
-def _pipeline_stage(name: str, cfg: FacepipeConfig, inputs: list[Path], out: Path, models: ModelStore,
-                    tracker: Tracker) -> list[str]:
+def _pipeline_stage(
+    name: str, cfg: FacepipeConfig, inputs: list[Path], out: Path, models: ModelStore, tracker: Tracker
+) -> list[str]:
     if name == "generate":
         person = generate.source_person(cfg, out, models, tracker)
         return [f"person {person.id} -> {person.dir}"]
@@ -92,13 +103,17 @@ def _pipeline_stage(name: str, cfg: FacepipeConfig, inputs: list[Path], out: Pat
     return report
 
 
-def _training_stage(name: str, cfg: FacepipeConfig, models: ModelStore, tracker: Tracker,
-                    members: tuple[str, ...] = ()) -> list[str]:
+def _training_stage(
+    name: str, cfg: FacepipeConfig, models: ModelStore, tracker: Tracker, members: tuple[str, ...] = ()
+) -> list[str]:
     if name == "train_classifiers":
         from facepipe.stages import train_classifiers
 
         chosen = members or train_classifiers.MEMBERS
-        return [f"{m}: {cfg.classifiers.dir}/{m}.weights.h5" for m in train_classifiers.run(cfg.classifiers, tracker, chosen)]
+        return [
+            f"{m}: {cfg.classifiers.dir}/{m}.weights.h5"
+            for m in train_classifiers.run(cfg.classifiers, tracker, chosen)
+        ]
     if name == "train_sr":
         from facepipe.stages import train_sr
 
@@ -120,8 +135,9 @@ def _training_stage(name: str, cfg: FacepipeConfig, models: ModelStore, tracker:
     raise ConfigError(f"stage {name!r} is unknown; valid: {', '.join(STAGES)}")
 
 
-def run_stage(name: str, cfg: FacepipeConfig, inputs: list[Path], out: Optional[Path],
-              members: tuple[str, ...] = ()) -> list[str]:
+def run_stage(
+    name: str, cfg: FacepipeConfig, inputs: list[Path], out: Optional[Path], members: tuple[str, ...] = ()
+) -> list[str]:
     """Run one stage by name in its own MLflow run; returns lines to print.
 
     Training stages turn oneDNN back on before TensorFlow loads (`_tf` turns it off for byte-identical
@@ -142,4 +158,3 @@ def run_stage(name: str, cfg: FacepipeConfig, inputs: list[Path], out: Optional[
         if name in PIPELINE_STAGES:
             return _pipeline_stage(name, cfg, [Path(p) for p in inputs], Path(out), models, tracker)
         return _training_stage(name, cfg, models, tracker, members)
-

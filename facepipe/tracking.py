@@ -37,7 +37,7 @@ def flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 def _sqlite_path(uri: str) -> Optional[Path]:
     """The database file of a `sqlite:///...` tracking URI (None for servers and file stores)."""
     prefix = "sqlite:///"
-    return Path(uri[len(prefix):]) if uri.startswith(prefix) else None
+    return Path(uri[len(prefix) :]) if uri.startswith(prefix) else None
 
 
 def _mlflow(cfg: TrackingConf) -> Any:
@@ -66,8 +66,14 @@ def _mlflow(cfg: TrackingConf) -> Any:
 class Tracker:
     """A context manager around one MLflow run (or nothing, when tracking is disabled)."""
 
-    def __init__(self, cfg: TrackingConf, run_name: str, tags: Optional[dict[str, str]] = None,
-                 parent_run_id: Optional[str] = None, run_id: Optional[str] = None):
+    def __init__(
+        self,
+        cfg: TrackingConf,
+        run_name: str,
+        tags: Optional[dict[str, str]] = None,
+        parent_run_id: Optional[str] = None,
+        run_id: Optional[str] = None,
+    ):
         self.cfg, self.run_name, self.tags, self.parent_run_id = cfg, run_name, tags or {}, parent_run_id
         self.mlflow: Any = None
         self.run_id: Optional[str] = run_id  # given: that run is continued (a resumed training run)
@@ -78,8 +84,12 @@ class Tracker:
             if self.run_id is not None:
                 run = self.mlflow.start_run(run_id=self.run_id)
             else:
-                run = self.mlflow.start_run(run_name=self.run_name, tags=self.tags, parent_run_id=self.parent_run_id,
-                                            nested=self.parent_run_id is not None)
+                run = self.mlflow.start_run(
+                    run_name=self.run_name,
+                    tags=self.tags,
+                    parent_run_id=self.parent_run_id,
+                    nested=self.parent_run_id is not None,
+                )
             self.run_id = run.info.run_id
         return self
 
@@ -160,9 +170,11 @@ class SweepParentCallback(Callback):  # type: ignore[misc,valid-type]
         mlflow = _mlflow(tracking)
         experiment = mlflow.get_experiment_by_name(tracking.experiment)
         sweep_dir = Path(str(config.hydra.sweep.dir))
-        run = MlflowClient().create_run(experiment.experiment_id, run_name=f"sweep {sweep_dir.name}",
-                                        tags={"facepipe.sweep_dir": str(sweep_dir),
-                                              "facepipe.role": "sweep"})
+        run = MlflowClient().create_run(
+            experiment.experiment_id,
+            run_name=f"sweep {sweep_dir.name}",
+            tags={"facepipe.sweep_dir": str(sweep_dir), "facepipe.role": "sweep"},
+        )
         self._run_id = run.info.run_id
         sweep_dir.mkdir(parents=True, exist_ok=True)
         (sweep_dir / PARENT_RUN_FILE).write_text(self._run_id)

@@ -11,8 +11,14 @@ from facepipe import _tf
 __all__ = ["resumable_adam"]
 
 
-def resumable_adam(network: Any, total_steps: int, learning_rate: float, final_fraction: float,
-                   checkpoint_dir: Path, log: Callable[[str], None] = print) -> tuple[Any, Any, Any]:
+def resumable_adam(
+    network: Any,
+    total_steps: int,
+    learning_rate: float,
+    final_fraction: float,
+    checkpoint_dir: Path,
+    log: Callable[[str], None] = print,
+) -> tuple[Any, Any, Any]:
     """(optimizer, epoch variable, checkpoint manager) for `network`, restored from the latest
     checkpoint in `checkpoint_dir` if there is one. Call `epoch.assign_add(1); manager.save()` after
     each epoch. The learning rate decays from `learning_rate` to `final_fraction` of it."""

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from facepipe.cli import CONF_DIR, compose  # noqa: F401  (CONF_DIR re-exported for the tests)
 from facepipe.config import FacepipeConfig
 from facepipe.config_loader import load
@@ -67,5 +68,11 @@ def make_cfg(tmp_path, models):
 def run_cli(*args: str, cwd: Path | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
     """`python -m facepipe ARGS` in a subprocess, as a user would type it."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    return subprocess.run([sys.executable, "-m", "facepipe", *args], cwd=cwd or REPO, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "facepipe", *args],
+        cwd=cwd or REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

@@ -12,8 +12,15 @@ from facepipe.io import read_image
 
 def test_main_command_generates_repositions_and_upscales(tmp_path):
     # the mission's command, with a coarse grid (step 30: 5 x 5) and 3 random shots to stay fast
-    proc = run_cli("attributes=old_male", "sweep.max_angle=60", "sweep.step=30", "sweep.n_random=3",
-                   f"output_dir={tmp_path / 'out'}", "tracking=none", cwd=tmp_path)
+    proc = run_cli(
+        "attributes=old_male",
+        "sweep.max_angle=60",
+        "sweep.step=30",
+        "sweep.n_random=3",
+        f"output_dir={tmp_path / 'out'}",
+        "tracking=none",
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     (person,) = [p for p in (tmp_path / "out").iterdir() if p.is_dir()]
     assert read_image(person / "upscaled" / "face_sr-1024-png" / "face.png").shape == (1024, 1024, 3)
@@ -108,13 +115,15 @@ def test_photo_that_is_not_an_image_or_has_no_face(tmp_path):
     text.write_text("not an image")
     proc = run_cli(f"reposition.image={text}", f"output_dir={tmp_path / 'out'}", "tracking=none", cwd=tmp_path)
     assert proc.returncode == 2 and proc.stderr.strip().splitlines() == [
-        f"facepipe: error: reposition.image='{text}' is not a readable image; valid: a path to a PNG/JPEG/WebP face photo"]
+        f"facepipe: error: reposition.image='{text}' is not a readable image; valid: a path to a PNG/JPEG/WebP face photo"
+    ]
 
     from PIL import Image
 
     Image.new("RGB", (200, 160), (90, 140, 200)).save(tmp_path / "sky.png")  # a picture without a face
-    proc = run_cli(f"reposition.image={tmp_path / 'sky.png'}", f"output_dir={tmp_path / 'out'}", "tracking=none",
-                   cwd=tmp_path)
+    proc = run_cli(
+        f"reposition.image={tmp_path / 'sky.png'}", f"output_dir={tmp_path / 'out'}", "tracking=none", cwd=tmp_path
+    )
     assert proc.returncode == 2
     (line,) = proc.stderr.strip().splitlines()
     assert line.startswith("facepipe: error: no face found in the 200x160 image") and "sky.png" in line

@@ -18,14 +18,28 @@ def _options(group: str) -> list[str]:
     return sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml") if not p.stem.startswith("_"))
 
 
-TRAINING_GROUPS = {"train/classifiers": "classifiers", "train/directions": "directions", "train/sr": "sr",
-                   "train/shading": "shading", "train/generator": "train_generator"}
+TRAINING_GROUPS = {
+    "train/classifiers": "classifiers",
+    "train/directions": "directions",
+    "train/sr": "sr",
+    "train/shading": "shading",
+    "train/generator": "train_generator",
+}
 
 
 def test_every_group_is_tested():
     groups = {str(p.relative_to(CONF_DIR)) for p in CONF_DIR.rglob("*") if p.is_dir() and any(p.glob("*.yaml"))}
-    assert groups == {"generator", "attributes", "sweep", "expressions", "reposition", "upscaler", "tracking", "paths",
-                      *TRAINING_GROUPS}
+    assert groups == {
+        "generator",
+        "attributes",
+        "sweep",
+        "expressions",
+        "reposition",
+        "upscaler",
+        "tracking",
+        "paths",
+        *TRAINING_GROUPS,
+    }
 
 
 @pytest.mark.parametrize("group", sorted(TRAINING_GROUPS))
@@ -38,7 +52,9 @@ def test_every_training_option_composes(group):
         assert compose_cfg([f"{group}@{key}=pixelnorm_gan"]).train_generator.gan.architecture == "pixelnorm_gan"
 
 
-@pytest.mark.parametrize("group", ["generator", "attributes", "sweep", "expressions", "reposition", "upscaler", "tracking", "paths"])
+@pytest.mark.parametrize(
+    "group", ["generator", "attributes", "sweep", "expressions", "reposition", "upscaler", "tracking", "paths"]
+)
 def test_every_option_composes(group):
     options = _options(group)
     assert options, f"conf/{group} has no options"
@@ -58,9 +74,15 @@ def test_every_upscaler_option_builds(option, models, tmp_path, monkeypatch):
 
         monkeypatch.delenv("FACEPIPE_MODEL_CACHE")
         arch = dict(cfg.network)
-        keras2_h5.save(build_network(arch["name"], arch["scale"], arch["filters"], arch["blocks"]), tmp_path / "weights.h5")
-        models = ModelStore(tmp_path / "cache", {cfg.weights: models.spec(cfg.weights)}, progress=False,
-                            files={cfg.weights: str(tmp_path / "weights.h5")})
+        keras2_h5.save(
+            build_network(arch["name"], arch["scale"], arch["filters"], arch["blocks"]), tmp_path / "weights.h5"
+        )
+        models = ModelStore(
+            tmp_path / "cache",
+            {cfg.weights: models.spec(cfg.weights)},
+            progress=False,
+            files={cfg.weights: str(tmp_path / "weights.h5")},
+        )
     upscaler = load_factory(cfg._target_, "upscaler")(cfg, models)
     assert upscaler.size == cfg.output_size and upscaler.name == option
 

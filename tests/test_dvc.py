@@ -20,11 +20,18 @@ def test_committed_params_match_conf():
 
 
 def _dvc(repo: Path, *args: str) -> str:
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-           **{f"GIT_{who}_{what}": value for who in ("AUTHOR", "COMMITTER")
-              for what, value in (("NAME", "facepipe-tests"), ("EMAIL", "tests@facepipe.invalid"))}}
-    proc = subprocess.run([sys.executable, "-m", "dvc", *args], cwd=repo, env=env, capture_output=True,
-                          text=True, timeout=600)
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        **{
+            f"GIT_{who}_{what}": value
+            for who in ("AUTHOR", "COMMITTER")
+            for what, value in (("NAME", "facepipe-tests"), ("EMAIL", "tests@facepipe.invalid"))
+        },
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "dvc", *args], cwd=repo, env=env, capture_output=True, text=True, timeout=600
+    )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     return proc.stdout + proc.stderr
 
@@ -34,8 +41,15 @@ def dvc_repo(tmp_path):
     """A throwaway clone-alike: the pipeline files, the package sources it depends on, git and DVC."""
     repo = tmp_path / "repo"
     repo.mkdir()
-    for name in ("conf", "facepipe", "models/attributes", "models/directions", "models/sr", "models/expressions",
-                 "models/generator"):
+    for name in (
+        "conf",
+        "facepipe",
+        "models/attributes",
+        "models/directions",
+        "models/sr",
+        "models/expressions",
+        "models/generator",
+    ):
         shutil.copytree(REPO / name, repo / name, ignore=shutil.ignore_patterns("__pycache__"))
     for name in ("dvc.yaml", "params.yaml", ".dvcignore"):
         shutil.copy(REPO / name, repo / name)
@@ -96,7 +110,8 @@ def test_exp_run_recomposes_params_from_conf(dvc_repo):
     """DVC's Hydra integration: `-S seed=7` is applied to conf/ and composed into params.yaml."""
     (dvc_repo / "conf/tracking/none.yaml").write_text("enabled: false\nuri: sqlite:///mlflow.db\nexperiment: x\n")
     (dvc_repo / "conf/config.yaml").write_text(
-        (dvc_repo / "conf/config.yaml").read_text().replace("  - tracking: mlflow", "  - tracking: none"))
+        (dvc_repo / "conf/config.yaml").read_text().replace("  - tracking: mlflow", "  - tracking: none")
+    )
     git = ["git", "-c", "user.name=facepipe-tests", "-c", "user.email=tests@facepipe.invalid"]
     subprocess.run(git + ["add", "-A"], cwd=dvc_repo, check=True, capture_output=True)
     subprocess.run(git + ["commit", "-qm", "init"], cwd=dvc_repo, check=True, capture_output=True)

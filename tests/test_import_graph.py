@@ -56,7 +56,7 @@ def find_circle(edges: dict[str, set[str]]) -> list[str]:
         stack.append(m)
         for n in sorted(edges.get(m, ())):
             if state.get(n) == 1:
-                return stack[stack.index(n):] + [n]
+                return stack[stack.index(n) :] + [n]
             if n not in state and (found := visit(n)):
                 return found
         stack.pop()
@@ -81,24 +81,36 @@ def test_no_import_circles(graph):
 
 
 def test_only_the_dispatcher_imports_stages(graph):
-    offenders = {m: sorted(n for n in _internal(graph, m) if n.startswith("facepipe.stages"))
-                 for m in graph if not m.startswith("facepipe.stages") and m != DISPATCHER}
+    offenders = {
+        m: sorted(n for n in _internal(graph, m) if n.startswith("facepipe.stages"))
+        for m in graph
+        if not m.startswith("facepipe.stages") and m != DISPATCHER
+    }
     assert {m: v for m, v in offenders.items() if v} == {}
 
 
 def test_stages_do_not_import_each_other(graph):
-    offenders = {m: sorted(n for n in _internal(graph, m) if n.startswith("facepipe.stages.") and n != m)
-                 for m in graph if m.startswith("facepipe.stages.")}
+    offenders = {
+        m: sorted(n for n in _internal(graph, m) if n.startswith("facepipe.stages.") and n != m)
+        for m in graph
+        if m.startswith("facepipe.stages.")
+    }
     assert {m: v for m, v in offenders.items() if v} == {}
 
 
 def test_omegaconf_and_hydra_stay_at_the_edges(graph):
-    offenders = {m: sorted(n for n in names if n.split(".")[0] in ("omegaconf", "hydra"))
-                 for m, names in graph.items() if m not in CONFIG_EDGE}
+    offenders = {
+        m: sorted(n for n in names if n.split(".")[0] in ("omegaconf", "hydra"))
+        for m, names in graph.items()
+        if m not in CONFIG_EDGE
+    }
     assert {m: v for m, v in offenders.items() if v} == {}
 
 
 def test_every_folder_says_what_lives_there(graph):
-    missing = [m for m, p in ((m, PACKAGE.parent / Path(*m.split("."), "__init__.py")) for m in graph)
-               if p.is_file() and not ast.get_docstring(ast.parse(p.read_text()))]
+    missing = [
+        m
+        for m, p in ((m, PACKAGE.parent / Path(*m.split("."), "__init__.py")) for m in graph)
+        if p.is_file() and not ast.get_docstring(ast.parse(p.read_text()))
+    ]
     assert missing == []

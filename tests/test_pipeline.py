@@ -25,7 +25,8 @@ def test_person_folder_holds_everything_to_reproduce_it(make_cfg):
     for name in ("face.png", "latent.npy", "config.yaml", "person.json", "labels.csv", "contact_sheet.png"):
         assert (person / name).is_file(), name
     assert sorted(p.name for p in (person / "dataset").glob("*.png")) == sorted(
-        f"{row.shot.name}.png" for row in result.dataset.rows)
+        f"{row.shot.name}.png" for row in result.dataset.rows
+    )
     assert len(result.dataset.rows) == 9 + 2
     # the dataset (not the contact sheet) is upscaled too, mirrored under the upscaler's folder
     assert len(result.upscaled.files) == 1 + 11
@@ -88,5 +89,8 @@ def test_other_upscaler_settings_do_not_clobber(make_cfg):
     assert b.upscaled.files[0].suffix == ".jpg" and io.read_image(b.upscaled.files[0]).shape == (256, 256, 3)
     # same folder name, different settings (quality) -> refused, not overwritten
     with pytest.raises(OutputConflict, match="upscaler settings"):
-        run_job(make_cfg("seed=6", "upscaler=lanczos", "upscaler.output_size=256", "upscaler.format=jpeg",
-                         "upscaler.quality=50"))
+        run_job(
+            make_cfg(
+                "seed=6", "upscaler=lanczos", "upscaler.output_size=256", "upscaler.format=jpeg", "upscaler.quality=50"
+            )
+        )

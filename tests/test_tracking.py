@@ -25,14 +25,20 @@ def _runs(client, experiment: str):
 
 
 def test_flatten_makes_dotted_params():
-    assert flatten({"a": {"b": 1, "c": [1, 2]}, "d": None, "e": {}}) == {"a.b": 1, "a.c": "[1, 2]", "d": "None", "e": "{}"}
+    assert flatten({"a": {"b": 1, "c": [1, 2]}, "d": None, "e": {}}) == {
+        "a.b": 1,
+        "a.c": "[1, 2]",
+        "d": "None",
+        "e": "{}",
+    }
 
 
 def test_job_run_is_readable_back(make_cfg, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # MLflow's default artifact root is relative to the working directory
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    result = run_job(make_cfg("tracking=mlflow", f"tracking.uri={uri}", "tracking.experiment=t", "seed=21",
-                              "upscaler=fsrcnn"))
+    result = run_job(
+        make_cfg("tracking=mlflow", f"tracking.uri={uri}", "tracking.experiment=t", "seed=21", "upscaler=fsrcnn")
+    )
     client = _client(uri)
     (run,) = _runs(client, "t")
     assert run.info.run_id == result.run_id and run.info.status == "FINISHED"
@@ -40,8 +46,17 @@ def test_job_run_is_readable_back(make_cfg, tmp_path, monkeypatch):
     assert params["seed"] == "21" and tags["seed"] == "21" and params["upscaler.name"] == "fsrcnn"
     assert params["generator.model"] == "dcgan_digiface" and tags["person_id"] == result.person.id
     assert all(len(tags[f"model.{m}.sha256"]) == 64 for m in ("dcgan_digiface", "fsrcnn_x4", "fsrcnn_x2"))
-    assert {"generate_s", "generate_tries", "reposition_s", "reposition_images_per_s", "reposition_measured_fraction",
-            "reposition_yaw_err_median_le30", "upscale_s", "total_s", "upscale_images_per_s"} <= set(metrics)
+    assert {
+        "generate_s",
+        "generate_tries",
+        "reposition_s",
+        "reposition_images_per_s",
+        "reposition_measured_fraction",
+        "reposition_yaw_err_median_le30",
+        "upscale_s",
+        "total_s",
+        "upscale_images_per_s",
+    } <= set(metrics)
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
     assert {"config.yaml", "person", "dataset", "upscaled"} <= artifacts
     dataset = {Path(a.path).name for a in client.list_artifacts(run.info.run_id, "dataset")}
@@ -57,9 +72,17 @@ def test_job_run_is_readable_back(make_cfg, tmp_path, monkeypatch):
 
 def test_multirun_jobs_nest_under_one_sweep_run(tmp_path):
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    proc = run_cli("--multirun", "seed=1,2", "upscaler=bilinear,bicubic", f"output_dir={tmp_path / 'out'}",
-                   f"tracking.uri={uri}", "tracking.experiment=sweep", "hydra.launcher.n_jobs=2",
-                   f"hydra.sweep.dir={tmp_path / 'sweep'}", cwd=tmp_path)
+    proc = run_cli(
+        "--multirun",
+        "seed=1,2",
+        "upscaler=bilinear,bicubic",
+        f"output_dir={tmp_path / 'out'}",
+        f"tracking.uri={uri}",
+        "tracking.experiment=sweep",
+        "hydra.launcher.n_jobs=2",
+        f"hydra.sweep.dir={tmp_path / 'sweep'}",
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     runs = _runs(_client(uri), "sweep")
     parents = [r for r in runs if r.data.tags.get("facepipe.role") == "sweep"]
@@ -67,7 +90,11 @@ def test_multirun_jobs_nest_under_one_sweep_run(tmp_path):
     assert len(parents) == 1 and len(children) == 4
     assert {r.data.tags["mlflow.parentRunId"] for r in children} == {parents[0].info.run_id}
     assert sorted((r.data.params["seed"], r.data.params["upscaler.name"]) for r in children) == [
-        ("1", "bicubic"), ("1", "bilinear"), ("2", "bicubic"), ("2", "bilinear")]
+        ("1", "bicubic"),
+        ("1", "bilinear"),
+        ("2", "bicubic"),
+        ("2", "bilinear"),
+    ]
     assert all(r.info.status == "FINISHED" for r in runs)
     people = [p for p in (tmp_path / "out").iterdir() if p.is_dir()]
     assert len(people) == 2 and all(len(list((p / "upscaled").iterdir())) == 2 for p in people)

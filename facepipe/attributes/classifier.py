@@ -17,10 +17,10 @@ from typing import Callable, Optional
 import numpy as np
 
 from facepipe import _tf
-from facepipe.training import resumable_adam
-from facepipe.data.faces64 import SIDE, FaceSet
 from facepipe.attributes.vocabulary import AGE, CELEBA, OUTPUTS, RACES
+from facepipe.data.faces64 import SIDE, FaceSet
 from facepipe.errors import CheckpointMismatch
+from facepipe.training import resumable_adam
 
 __all__ = ["build_network", "AttributeClassifier", "train", "BINARY", "AGE_INDEX", "RACE_SLICE"]
 
@@ -111,8 +111,9 @@ def _loss(tf, weights: np.ndarray):
         bce = tf.nn.sigmoid_cross_entropy_with_logits(labels=yb, logits=rb) * (yb * w_pos + (1 - yb) * w_neg) * kb
         binary = tf.reduce_sum(bce) / tf.maximum(tf.reduce_sum(kb), 1.0)
         ka = tf.cast(known[:, AGE_INDEX], tf.float32)
-        age = _tf.keras().losses.Huber(delta=0.1, reduction=None)(y0[:, AGE_INDEX:AGE_INDEX + 1] / AGE_SCALE,
-                                                           raw[:, AGE_INDEX:AGE_INDEX + 1])
+        age = _tf.keras().losses.Huber(delta=0.1, reduction=None)(
+            y0[:, AGE_INDEX : AGE_INDEX + 1] / AGE_SCALE, raw[:, AGE_INDEX : AGE_INDEX + 1]
+        )
         age = tf.reduce_sum(age * ka) / tf.maximum(tf.reduce_sum(ka), 1.0)
         kr = tf.cast(known[:, RACE_SLICE.start], tf.float32)
         race = tf.nn.softmax_cross_entropy_with_logits(labels=y0[:, RACE_SLICE], logits=raw[:, RACE_SLICE])
@@ -151,9 +152,18 @@ def _epoch_order(groups: np.ndarray, epoch_size: int, rng: np.random.Generator) 
     return rng.permutation(np.concatenate(picks))
 
 
-def train(data: FaceSet, checkpoint_dir: Path, width: int, seed: int, epochs: int, batch_size: int = 128,
-          learning_rate: float = 2e-3, epoch_size: Optional[int] = None, groups: Optional[np.ndarray] = None,
-          log: Callable[[str], None] = print):
+def train(
+    data: FaceSet,
+    checkpoint_dir: Path,
+    width: int,
+    seed: int,
+    epochs: int,
+    batch_size: int = 128,
+    learning_rate: float = 2e-3,
+    epoch_size: Optional[int] = None,
+    groups: Optional[np.ndarray] = None,
+    log: Callable[[str], None] = print,
+):
     """Train (or resume training) a network on `data`; returns it after `epochs` epochs.
 
     An epoch is `epoch_size` faces (default all), an equal share from each of `groups` (one label
@@ -165,7 +175,9 @@ def train(data: FaceSet, checkpoint_dir: Path, width: int, seed: int, epochs: in
     epoch_size = epoch_size or len(data.images)
     groups = np.zeros(len(data.images), np.int32) if groups is None else np.asarray(groups)
     steps_per_epoch = int(np.ceil(epoch_size / batch_size))
-    optimizer, epoch, manager = resumable_adam(network, epochs * steps_per_epoch, learning_rate, 0.02, checkpoint_dir, log)
+    optimizer, epoch, manager = resumable_adam(
+        network, epochs * steps_per_epoch, learning_rate, 0.02, checkpoint_dir, log
+    )
     loss_fn = _loss(tf, _balance(data.labels))
 
     @tf.function(reduce_retracing=True)
@@ -184,8 +196,13 @@ def train(data: FaceSet, checkpoint_dir: Path, width: int, seed: int, epochs: in
         total = 0.0
         for k in range(steps_per_epoch):
             idx = order[k * batch_size : (k + 1) * batch_size]
-            total += float(step(tf.constant(images[idx]), tf.constant(data.labels[idx]),
-                                tf.constant([seed, e * steps_per_epoch + k], tf.int64)))
+            total += float(
+                step(
+                    tf.constant(images[idx]),
+                    tf.constant(data.labels[idx]),
+                    tf.constant([seed, e * steps_per_epoch + k], tf.int64),
+                )
+            )
         epoch.assign_add(1)
         manager.save()
         log(f"epoch {e + 1}/{epochs}: loss {total / steps_per_epoch:.4f}")
@@ -217,13 +234,14 @@ def evaluate(classifier: AttributeClassifier, data: FaceSet) -> dict:
 def load_member(cfg, member: str) -> AttributeClassifier:
     """The trained `member` ("guide" or "evaluator") from `cfg.dir` (a `ClassifiersConf`)."""
     from facepipe.errors import ConfigError
-
     from facepipe.io import project_path
 
     weights = project_path(Path(cfg.dir) / f"{member}.weights.h5")
     if not weights.is_file():
-        raise ConfigError(f"attribute classifier {str(weights)!r} does not exist; valid: run "
-                          "`dvc repro train_classifiers` or set classifiers.dir to a folder holding it")
+        raise ConfigError(
+            f"attribute classifier {str(weights)!r} does not exist; valid: run "
+            "`dvc repro train_classifiers` or set classifiers.dir to a folder holding it"
+        )
     card_path = weights.with_name(f"{member}.json")
     card = json.loads(card_path.read_text()) if card_path.is_file() else {}
     return AttributeClassifier.load(weights, getattr(cfg, member).width, card)

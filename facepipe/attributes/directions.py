@@ -38,11 +38,14 @@ class Directions:
     def __post_init__(self) -> None:
         v = np.asarray(self.vectors)
         if v.ndim != 2 or v.shape[0] != len(self.names):
-            raise ConfigError(f"directions of shape {v.shape} do not match {len(self.names)} names; "
-                              "valid: an array [n_names, latent_dim]")
+            raise ConfigError(
+                f"directions of shape {v.shape} do not match {len(self.names)} names; "
+                "valid: an array [n_names, latent_dim]"
+            )
         self.vectors = (v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)).astype(np.float32)
-        self.scales = (np.full(len(self.names), np.nan, np.float32) if self.scales is None
-                       else np.asarray(self.scales, np.float32))
+        self.scales = (
+            np.full(len(self.names), np.nan, np.float32) if self.scales is None else np.asarray(self.scales, np.float32)
+        )
 
     def scale(self, name: str) -> float:
         return float(self.scales[self._index(name)])
@@ -54,8 +57,12 @@ class Directions:
             raise ConfigError(f"no direction for attribute {name!r}; valid: {', '.join(self.names)}") from None
 
     def merged(self, other: "Directions") -> "Directions":
-        return Directions(self.names + other.names, np.concatenate([self.vectors, other.vectors]), self.meta,
-                          np.concatenate([self.scales, other.scales]))
+        return Directions(
+            self.names + other.names,
+            np.concatenate([self.vectors, other.vectors]),
+            self.meta,
+            np.concatenate([self.scales, other.scales]),
+        )
 
     @property
     def latent_dim(self) -> int:
@@ -66,16 +73,24 @@ class Directions:
 
     def check_latent_dim(self, dim: int, source: str = "directions") -> "Directions":
         if self.latent_dim != dim:
-            raise ConfigError(f"{source}: directions have latent dimension {self.latent_dim}, the generator "
-                              f"has {dim}; valid: directions learned for this generator")
+            raise ConfigError(
+                f"{source}: directions have latent dimension {self.latent_dim}, the generator "
+                f"has {dim}; valid: directions learned for this generator"
+            )
         return self
 
     def cosine_similarity(self) -> np.ndarray:
         return self.vectors @ self.vectors.T
 
 
-def fit(latents: np.ndarray, scores: np.ndarray, names: list[str], method: str, ranges: list[tuple[float, float]],
-        seed: int = 0) -> Directions:
+def fit(
+    latents: np.ndarray,
+    scores: np.ndarray,
+    names: list[str],
+    method: str,
+    ranges: list[tuple[float, float]],
+    seed: int = 0,
+) -> Directions:
     """One direction per column of `scores` `[N, K]` from latents `[N, D]`."""
     z = np.asarray(latents, np.float64)
     vectors, scales = [], []
@@ -120,22 +135,35 @@ def save(path: Path, directions: Directions) -> None:
     from facepipe.io import atomic_write
 
     with atomic_write(path) as f:
-        np.savez(f, names=np.array(directions.names), directions=directions.vectors, scales=directions.scales,
-                 meta=np.array(repr(sorted(directions.meta.items()))))
+        np.savez(
+            f,
+            names=np.array(directions.names),
+            directions=directions.vectors,
+            scales=directions.scales,
+            meta=np.array(repr(sorted(directions.meta.items()))),
+        )
 
 
 def load(path: Path) -> Directions:
     """A `.npz` written by `save` (no pickle)."""
     path = Path(path)
     if not path.is_file():
-        raise ConfigError(f"directions file {str(path)!r} does not exist; valid: run `dvc repro learn_directions` "
-                          "or point directions at an existing .npz")
+        raise ConfigError(
+            f"directions file {str(path)!r} does not exist; valid: run `dvc repro learn_directions` "
+            "or point directions at an existing .npz"
+        )
     try:
         with np.load(path, allow_pickle=False) as f:
-            return Directions([str(n) for n in f["names"]], f["directions"], {"file": str(path), "about": str(f["meta"])},
-                              f["scales"] if "scales" in f.files else None)
+            return Directions(
+                [str(n) for n in f["names"]],
+                f["directions"],
+                {"file": str(path), "about": str(f["meta"])},
+                f["scales"] if "scales" in f.files else None,
+            )
     except (KeyError, ValueError, OSError) as e:
-        raise ConfigError(f"{str(path)!r} is not a facepipe directions file ({e}); valid: an .npz with names, directions") from None
+        raise ConfigError(
+            f"{str(path)!r} is not a facepipe directions file ({e}); valid: an .npz with names, directions"
+        ) from None
 
 
 def load_tlgan(path: Path) -> Directions:
@@ -148,12 +176,15 @@ def load_tlgan(path: Path) -> Directions:
         raise ConfigError(f"TL-GAN direction file {str(path)!r} does not exist; valid: a feature_direction_*.pkl")
     obj = safe_pickle.load(path.read_bytes(), what=f"TL-GAN direction file {path.name}")
     if not isinstance(obj, dict) or "direction" not in obj or "name" not in obj:
-        raise ConfigError(f"{path.name}: expected a dict with 'direction' and 'name', got {type(obj).__name__} "
-                          f"{sorted(obj) if isinstance(obj, dict) else ''}; valid: TL-GAN's feature_direction_*.pkl")
+        raise ConfigError(
+            f"{path.name}: expected a dict with 'direction' and 'name', got {type(obj).__name__} "
+            f"{sorted(obj) if isinstance(obj, dict) else ''}; valid: TL-GAN's feature_direction_*.pkl"
+        )
     direction, names = np.asarray(obj["direction"]), [str(n) for n in obj["name"]]
     if direction.ndim != 2 or direction.shape[1] != len(names):
-        raise ConfigError(f"{path.name}: 'direction' has shape {direction.shape} for {len(names)} names; "
-                          "valid: [latent_dim, n_names]")
+        raise ConfigError(
+            f"{path.name}: 'direction' has shape {direction.shape} for {len(names)} names; valid: [latent_dim, n_names]"
+        )
     return Directions(names, direction.T, {"file": str(path), "format": "tl-gan"})
 
 

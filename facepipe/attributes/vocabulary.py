@@ -12,12 +12,46 @@ from facepipe.errors import ConfigError
 __all__ = ["CELEBA", "RACES", "OUTPUTS", "AGE", "MISSION", "value_range", "check_targets"]
 
 CELEBA = (
-    "5_o_Clock_Shadow", "Arched_Eyebrows", "Attractive", "Bags_Under_Eyes", "Bald", "Bangs", "Big_Lips",
-    "Big_Nose", "Black_Hair", "Blond_Hair", "Blurry", "Brown_Hair", "Bushy_Eyebrows", "Chubby",
-    "Double_Chin", "Eyeglasses", "Goatee", "Gray_Hair", "Heavy_Makeup", "High_Cheekbones", "Male",
-    "Mouth_Slightly_Open", "Mustache", "Narrow_Eyes", "No_Beard", "Oval_Face", "Pale_Skin", "Pointy_Nose",
-    "Receding_Hairline", "Rosy_Cheeks", "Sideburns", "Smiling", "Straight_Hair", "Wavy_Hair",
-    "Wearing_Earrings", "Wearing_Hat", "Wearing_Lipstick", "Wearing_Necklace", "Wearing_Necktie", "Young",
+    "5_o_Clock_Shadow",
+    "Arched_Eyebrows",
+    "Attractive",
+    "Bags_Under_Eyes",
+    "Bald",
+    "Bangs",
+    "Big_Lips",
+    "Big_Nose",
+    "Black_Hair",
+    "Blond_Hair",
+    "Blurry",
+    "Brown_Hair",
+    "Bushy_Eyebrows",
+    "Chubby",
+    "Double_Chin",
+    "Eyeglasses",
+    "Goatee",
+    "Gray_Hair",
+    "Heavy_Makeup",
+    "High_Cheekbones",
+    "Male",
+    "Mouth_Slightly_Open",
+    "Mustache",
+    "Narrow_Eyes",
+    "No_Beard",
+    "Oval_Face",
+    "Pale_Skin",
+    "Pointy_Nose",
+    "Receding_Hairline",
+    "Rosy_Cheeks",
+    "Sideburns",
+    "Smiling",
+    "Straight_Hair",
+    "Wavy_Hair",
+    "Wearing_Earrings",
+    "Wearing_Hat",
+    "Wearing_Lipstick",
+    "Wearing_Necklace",
+    "Wearing_Necktie",
+    "Young",
 )
 RACES = ("White", "Black", "Asian", "Indian", "Other")  # UTKFace's label order
 AGE = "age"
@@ -26,13 +60,29 @@ AGE_RANGE = (0.0, 100.0)
 
 # The mission's vocabulary -> classifier outputs (skin tone has two readings: race and Pale_Skin).
 MISSION = {
-    "gender": "Male", "age": AGE, "young": "Young", "skin tone": "Pale_Skin", "bangs": "Bangs",
-    "hairline": "Receding_Hairline", "baldness": "Bald", "nose size": "Big_Nose",
-    "nose pointiness": "Pointy_Nose", "makeup": "Heavy_Makeup", "smile": "Smiling",
-    "open mouth": "Mouth_Slightly_Open", "wavy hair": "Wavy_Hair", "black hair": "Black_Hair",
-    "blond hair": "Blond_Hair", "brown hair": "Brown_Hair", "gray hair": "Gray_Hair",
-    "beard": "No_Beard", "goatee": "Goatee", "sideburns": "Sideburns", "glasses": "Eyeglasses",
-    "earrings": "Wearing_Earrings", "necktie": "Wearing_Necktie",
+    "gender": "Male",
+    "age": AGE,
+    "young": "Young",
+    "skin tone": "Pale_Skin",
+    "bangs": "Bangs",
+    "hairline": "Receding_Hairline",
+    "baldness": "Bald",
+    "nose size": "Big_Nose",
+    "nose pointiness": "Pointy_Nose",
+    "makeup": "Heavy_Makeup",
+    "smile": "Smiling",
+    "open mouth": "Mouth_Slightly_Open",
+    "wavy hair": "Wavy_Hair",
+    "black hair": "Black_Hair",
+    "blond hair": "Blond_Hair",
+    "brown hair": "Brown_Hair",
+    "gray hair": "Gray_Hair",
+    "beard": "No_Beard",
+    "goatee": "Goatee",
+    "sideburns": "Sideburns",
+    "glasses": "Eyeglasses",
+    "earrings": "Wearing_Earrings",
+    "necktie": "Wearing_Necktie",
 }
 MISSION_ATTRIBUTES = tuple(dict.fromkeys(MISSION.values()))
 
@@ -53,5 +103,7 @@ def check_targets(targets: dict[str, float], lock: list[str] | tuple[str, ...]) 
     for name in lock:
         value_range(name)
         if name in targets:
-            raise ConfigError(f"attributes.lock contains {name!r}, which attributes.targets edits; "
-                              "valid: lock only attributes that are not targets")
+            raise ConfigError(
+                f"attributes.lock contains {name!r}, which attributes.targets edits; "
+                "valid: lock only attributes that are not targets"
+            )

@@ -36,7 +36,9 @@ def _models(args: argparse.Namespace) -> int:
         for name in names:
             spec = store.spec(name)
             src = spec.source.requirement or spec.source.url or spec.source.path
-            print(f"{name:<16} {store.verify(name):<9} {spec.size or '?':>10}  {spec.format:<12} {spec.source.kind}: {src}")
+            print(
+                f"{name:<16} {store.verify(name):<9} {spec.size or '?':>10}  {spec.format:<12} {spec.source.kind}: {src}"
+            )
         return 0
     if args.action == "fetch":
         if args.file and len(names) != 1:
@@ -57,8 +59,9 @@ def _stage(args: argparse.Namespace) -> int:
     from facepipe.pipeline import run_stage
 
     cfg = load(yaml.safe_load(Path(args.params).read_text()))
-    for line in run_stage(args.stage, cfg, args.input or [], Path(args.out) if args.out else None,
-                          tuple(args.member or ())):
+    for line in run_stage(
+        args.stage, cfg, args.input or [], Path(args.out) if args.out else None, tuple(args.member or ())
+    ):
         print(line)
     return 0
 
@@ -83,12 +86,16 @@ def _bench(argv: list[str]) -> int:
 
     found = sorted(p.stem for p in BENCHMARKS_DIR.glob("*.py")) if BENCHMARKS_DIR.is_dir() else []
     if not argv or argv[0] in ("-h", "--help"):
-        print("usage: facepipe bench NAME [ARGS ...]\nbenchmarks: " + (", ".join(found) or "none (they live in the "
-              "source checkout's benchmarks/ folder)"))
+        print(
+            "usage: facepipe bench NAME [ARGS ...]\nbenchmarks: "
+            + (", ".join(found) or "none (they live in the source checkout's benchmarks/ folder)")
+        )
         return 0 if argv else 2
     name, rest = argv[0], argv[1:]
     if name not in found:
-        raise ConfigError(f"benchmark {name!r} is unknown; valid: {', '.join(found) or 'none outside a source checkout'}")
+        raise ConfigError(
+            f"benchmark {name!r} is unknown; valid: {', '.join(found) or 'none outside a source checkout'}"
+        )
     sys.argv = [str(BENCHMARKS_DIR / f"{name}.py"), *rest]
     try:
         runpy.run_path(sys.argv[0], run_name="__main__")
@@ -105,19 +112,28 @@ def _parser() -> argparse.ArgumentParser:
     models = sub.add_parser("models", help="list, fetch or verify registry models")
     models.add_argument("action", choices=["list", "fetch", "verify"])
     models.add_argument("names", nargs="*", help="model names (default: all)")
-    models.add_argument("--cache", default=DEFAULT_MODEL_CACHE,
-                        help="model cache dir (default: $FACEPIPE_MODEL_CACHE or %(default)s)")
+    models.add_argument(
+        "--cache", default=DEFAULT_MODEL_CACHE, help="model cache dir (default: $FACEPIPE_MODEL_CACHE or %(default)s)"
+    )
     models.add_argument("--file", help="fetch: take the bytes from this local file (verified by sha256)")
     models.add_argument("--force", action="store_true", help="fetch: re-download even if cached")
     models.set_defaults(func=_models)
     stage = sub.add_parser("stage", help="run one DVC stage with params from a composed params.yaml")
     stage.add_argument("stage", choices=STAGES)
     stage.add_argument("--params", default="params.yaml")
-    stage.add_argument("--in", dest="input", action="append",
-                       help="reposition: the generate stage's folder; upscale: folder(s) of images (repeatable)")
+    stage.add_argument(
+        "--in",
+        dest="input",
+        action="append",
+        help="reposition: the generate stage's folder; upscale: folder(s) of images (repeatable)",
+    )
     stage.add_argument("--out", help="output folder (a DVC out; generate, reposition, upscale)")
-    stage.add_argument("--member", action="append", choices=["guide", "evaluator"],
-                       help="train_classifiers: train only this classifier (repeatable; default both)")
+    stage.add_argument(
+        "--member",
+        action="append",
+        choices=["guide", "evaluator"],
+        help="train_classifiers: train only this classifier (repeatable; default both)",
+    )
     stage.set_defaults(func=_stage)
     params = sub.add_parser("params", help="compose conf/ (plus overrides) into params.yaml for DVC")
     params.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. seed=7 upscaler=fsrcnn")

@@ -37,7 +37,9 @@ def _upscaler(method: str, size: int, overrides: list[str]):
 
     option, *extra = method.split("+")
     cfg = load(compose([*overrides, f"upscaler={option}", f"upscaler.output_size={size}", *extra]))
-    return load_factory(cfg.upscaler._target_, "upscaler")(cfg.upscaler, ModelStore.for_paths(cfg.paths, progress=False))
+    return load_factory(cfg.upscaler._target_, "upscaler")(
+        cfg.upscaler, ModelStore.for_paths(cfg.paths, progress=False)
+    )
 
 
 def _peak_rss_mb() -> float:
@@ -66,8 +68,12 @@ def _speed_child(args: argparse.Namespace) -> int:
 
 
 def _speed(method: str, faces_path: Path, overrides: list[str]) -> dict:
-    proc = subprocess.run([sys.executable, "-m", "facepipe", "evaluate", "_speed", "--faces", str(faces_path), method,
-                           *overrides], capture_output=True, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    proc = subprocess.run(
+        [sys.executable, "-m", "facepipe", "evaluate", "_speed", "--faces", str(faces_path), method, *overrides],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     if proc.returncode:
         return {"error": (proc.stderr.strip().splitlines() or ["?"])[-1][:200]}
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -78,17 +84,24 @@ def _sr(args: argparse.Namespace) -> int:
 
     from facepipe.cli import compose
     from facepipe.config_loader import load
+    from facepipe.data.hr_faces import held_out_faces
     from facepipe.evaluate.sr import comparison_sheet, quality, square_faces
     from facepipe.io import write_image, write_json
-    from facepipe.data.hr_faces import held_out_faces
     from facepipe.tracking import Tracker
 
     cfg = load(compose(args.overrides))
     methods = [m for m in args.methods.split(",") if m]
     faces = square_faces(held_out_faces(cfg.sr.data_dir, cfg.sr.split_seed, cfg.sr.held_out, args.limit), SCALE)
     print(f"held-out faces: {', '.join(f'{len(v)} {k} ({v.shape[1]} px)' for k, v in faces.items())}", file=sys.stderr)
-    results: dict = {"scale": SCALE, "cpus": os.cpu_count(), "faces": {k: len(v) for k, v in faces.items()}, "methods": {}}
-    small = np.stack([cv2.resize(f, (64, 64), interpolation=cv2.INTER_AREA) for f in faces["utkface"][: args.speed_images]])
+    results: dict = {
+        "scale": SCALE,
+        "cpus": os.cpu_count(),
+        "faces": {k: len(v) for k, v in faces.items()},
+        "methods": {},
+    }
+    small = np.stack(
+        [cv2.resize(f, (64, 64), interpolation=cv2.INTER_AREA) for f in faces["utkface"][: args.speed_images]]
+    )
     with tempfile.TemporaryDirectory() as tmp:
         np.save(Path(tmp) / "faces64.npy", small)
         for m in methods:
@@ -102,15 +115,29 @@ def _sr(args: argparse.Namespace) -> int:
         sheet_path = Path(args.out).with_suffix(".png")
         write_image(sheet_path, sheet, overwrite=True)
     sets = list(faces)
-    print(f"\n{'method':<34}" + "".join(f"{s + ' PSNR':>15}{'SSIM':>8}" for s in sets) + f"{'img/s 1024':>12}{'peak MB':>9}")
+    print(
+        f"\n{'method':<34}"
+        + "".join(f"{s + ' PSNR':>15}{'SSIM':>8}" for s in sets)
+        + f"{'img/s 1024':>12}{'peak MB':>9}"
+    )
     for m, e in results["methods"].items():
         sp = e["speed_to_1024"]
-        print(f"{m:<34}" + "".join(f"{e[s]['psnr']:>15.2f}{e[s]['ssim']:>8.4f}" for s in sets)
-              + f"{sp.get('images_per_s', float('nan')):>12.2f}{sp.get('peak_rss_mb', float('nan')):>9.0f}")
+        print(
+            f"{m:<34}"
+            + "".join(f"{e[s]['psnr']:>15.2f}{e[s]['ssim']:>8.4f}" for s in sets)
+            + f"{sp.get('images_per_s', float('nan')):>12.2f}{sp.get('peak_rss_mb', float('nan')):>9.0f}"
+        )
     print(f"\nwrote {args.out} and {sheet_path} (columns: input, {', '.join(methods)}, original)")
     with Tracker(cfg.tracking, "evaluate sr", {"facepipe.role": "evaluate"}) as t:
-        t.log_metrics({f"sr.{re.sub(r'[^A-Za-z0-9_.-]', '_', m)}.{s}.{k}": v  # MLflow's allowed name characters
-                       for m, e in results["methods"].items() for s in sets for k, v in e[s].items() if k != "faces"})
+        t.log_metrics(
+            {
+                f"sr.{re.sub(r'[^A-Za-z0-9_.-]', '_', m)}.{s}.{k}": v  # MLflow's allowed name characters
+                for m, e in results["methods"].items()
+                for s in sets
+                for k, v in e[s].items()
+                if k != "faces"
+            }
+        )
         t.log_artifact(args.out, "evaluate")
         t.log_artifact(sheet_path, "evaluate")
     return 0
@@ -121,8 +148,13 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sr = sub.add_parser("sr", help="super-resolution PSNR/SSIM (Y, x4, held-out faces), speed and memory")
     sr.add_argument("--methods", default=DEFAULT_METHODS)
-    sr.add_argument("--limit", type=int, default=None, help="read only the first N faces of each set: a quick check, not a figure "
-                    "(the split is then drawn over those N, so its held-out faces may have been trained on)")
+    sr.add_argument(
+        "--limit",
+        type=int,
+        default=None,
+        help="read only the first N faces of each set: a quick check, not a figure "
+        "(the split is then drawn over those N, so its held-out faces may have been trained on)",
+    )
     sr.add_argument("--speed-images", type=int, default=32)
     sr.add_argument("--out", default="outputs/bench/sr.json")
     sr.add_argument("overrides", nargs="*", help="config overrides, e.g. sr.data_dir=/data tracking=none")
@@ -140,5 +172,3 @@ def main(argv: list[str] | None = None) -> int:
             print(f"facepipe: error: {e}", file=sys.stderr)
             return 2
         raise
-
-

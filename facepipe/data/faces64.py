@@ -43,7 +43,9 @@ def load_celeba(images_tar: Path, attributes_txt: Path, limit: int | None = None
     lines = need(attributes_txt, "classifiers.data_dir").read_text().split("\n")
     header = lines[1].split()
     if tuple(header) != CELEBA:
-        raise ConfigError(f"{attributes_txt}: attribute names {header[:3]}... are not CelebA's 40; valid: {CELEBA[:3]}...")
+        raise ConfigError(
+            f"{attributes_txt}: attribute names {header[:3]}... are not CelebA's 40; valid: {CELEBA[:3]}..."
+        )
     rows = {}
     for line in lines[2:]:
         parts = line.split()
@@ -64,7 +66,9 @@ def load_utkface(images_tar: Path, limit: int | None = None) -> FaceSet:
     """UTKFace with age, gender (as `Male`) and race from the file names; malformed names are skipped."""
     male, age, race0 = OUTPUTS.index("Male"), OUTPUTS.index(AGE), OUTPUTS.index(f"race_{RACES[0]}")
     images, labels, names = [], [], []
-    for member, data in members(need(images_tar, "classifiers.data_dir"), lambda n: utkface_labels(n) is not None, limit):
+    for member, data in members(
+        need(images_tar, "classifiers.data_dir"), lambda n: utkface_labels(n) is not None, limit
+    ):
         a, m, r = utkface_labels(member)
         label = np.full(len(OUTPUTS), np.nan, np.float32)
         label[male] = float(m)

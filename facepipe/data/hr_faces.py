@@ -10,7 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from facepipe.data.tars import FILES as _TAR_FILES, decode_rgb, members, need
+from facepipe.data.tars import FILES as _TAR_FILES
+from facepipe.data.tars import decode_rgb, members, need
 from facepipe.errors import ConfigError
 
 __all__ = ["load_hr_faces", "split_sets", "held_out_faces", "FILES"]
@@ -32,8 +33,9 @@ def _read(tar_path: Path, cut, shape, limit: int | None) -> tuple[np.ndarray, li
     return np.stack(images), names
 
 
-def load_hr_faces(data_dir: str | Path, limit: int | None = None, sets: tuple[str, ...] = tuple(FILES)
-                  ) -> dict[str, tuple[np.ndarray, list[str]]]:
+def load_hr_faces(
+    data_dir: str | Path, limit: int | None = None, sets: tuple[str, ...] = tuple(FILES)
+) -> dict[str, tuple[np.ndarray, list[str]]]:
     """`{set name: (images [N, H, W, 3] uint8, file names)}` for `sets` (UTKFace and CelebA), sorted by name."""
     root = Path(data_dir)
     return {name: _read(root / FILES[name], _CUT[name], _SHAPE[name], limit) for name in sets}
@@ -50,6 +52,8 @@ def split_sets(sets: dict, split_seed: int, held_out: float) -> tuple[dict, dict
     return train, held
 
 
-def held_out_faces(data_dir: str | Path, split_seed: int, held_out: float, limit: int | None = None) -> dict[str, np.ndarray]:
+def held_out_faces(
+    data_dir: str | Path, split_seed: int, held_out: float, limit: int | None = None
+) -> dict[str, np.ndarray]:
     """Each face set's held-out part (never trained on by the SR model): the SR evaluation set."""
     return split_sets(load_hr_faces(data_dir, limit), split_seed, held_out)[1]

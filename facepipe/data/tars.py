@@ -15,8 +15,11 @@ from facepipe.errors import ConfigError
 
 __all__ = ["members", "decode_rgb", "need", "utkface_labels", "FILES"]
 
-FILES = {"utkface": "utkface-200px.tar", "celeba": "celeba-10k-89x109.tar",
-         "celeba_attributes": "celeba-10k-attributes.txt"}
+FILES = {
+    "utkface": "utkface-200px.tar",
+    "celeba": "celeba-10k-89x109.tar",
+    "celeba_attributes": "celeba-10k-attributes.txt",
+}
 _UTK_NAME = re.compile(r"(\d+)_([01])_([0-4])_\d+\.jpg\.chip\.jpg$")
 
 
@@ -24,8 +27,9 @@ def need(path: str | Path, setting: str = "paths.data_dir") -> Path:
     """`path` if it is a file, else a one-line error naming the setting that points at it."""
     path = Path(path)
     if not path.is_file():
-        raise ConfigError(f"training data {str(path)!r} does not exist; valid: a copy of ../shared/data/ "
-                          f"({setting} points at it)")
+        raise ConfigError(
+            f"training data {str(path)!r} does not exist; valid: a copy of ../shared/data/ ({setting} points at it)"
+        )
     return path
 
 
@@ -46,8 +50,13 @@ def members(tar_path: Path, keep: Callable[[str], bool], limit: Optional[int] = 
             yield m.name, tar.extractfile(m).read()
 
 
-def decode_rgb(data: bytes, size: Optional[tuple[int, int]] = None, box: Optional[tuple[float, ...]] = None,
-               resample: int = Image.Resampling.BILINEAR, crop: Optional[tuple[int, int, int, int]] = None) -> np.ndarray:
+def decode_rgb(
+    data: bytes,
+    size: Optional[tuple[int, int]] = None,
+    box: Optional[tuple[float, ...]] = None,
+    resample: int = Image.Resampling.BILINEAR,
+    crop: Optional[tuple[int, int, int, int]] = None,
+) -> np.ndarray:
     """An image file's bytes as RGB uint8 `[H, W, 3]`: cropped to `crop`, or resized to `size` (w, h) from `box`."""
     with Image.open(io.BytesIO(data)) as im:
         im = im.convert("RGB")

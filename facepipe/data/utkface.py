@@ -37,8 +37,13 @@ class UTKFace:
     names: tuple[str, ...]
 
     def take(self, index: np.ndarray) -> "UTKFace":
-        return UTKFace(self.images[index], self.age[index], self.male[index], self.ethnicity[index],
-                       tuple(self.names[i] for i in index))
+        return UTKFace(
+            self.images[index],
+            self.age[index],
+            self.male[index],
+            self.ethnicity[index],
+            tuple(self.names[i] for i in index),
+        )
 
 
 def _read_tar(tar_path: Path, side: int) -> UTKFace:
@@ -58,8 +63,10 @@ def load(data_dir: str | os.PathLike, side: int, cache_dir: str | os.PathLike | 
     """
     tar_path = Path(data_dir) / TAR_NAME
     if not tar_path.is_file():
-        raise ConfigError(f"training data {str(tar_path)!r} does not exist; valid: a folder holding "
-                          f"{TAR_NAME} (a copy of ../shared/data/)")
+        raise ConfigError(
+            f"training data {str(tar_path)!r} does not exist; valid: a folder holding "
+            f"{TAR_NAME} (a copy of ../shared/data/)"
+        )
     if cache_dir is None:
         return _read_tar(tar_path, side)
     st = tar_path.stat()
@@ -71,8 +78,14 @@ def load(data_dir: str | os.PathLike, side: int, cache_dir: str | os.PathLike | 
     cache.parent.mkdir(parents=True, exist_ok=True)
     tmp = cache.with_suffix(f".tmp{os.getpid()}")
     with open(tmp, "wb") as f:
-        np.savez(f, images=faces.images, age=faces.age, male=faces.male, ethnicity=faces.ethnicity,
-                 names=np.array(faces.names))
+        np.savez(
+            f,
+            images=faces.images,
+            age=faces.age,
+            male=faces.male,
+            ethnicity=faces.ethnicity,
+            names=np.array(faces.names),
+        )
     os.replace(tmp, cache)
     return faces
 

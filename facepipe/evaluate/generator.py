@@ -36,13 +36,13 @@ def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
 def nearest_distances(queries: np.ndarray, reference: np.ndarray, chunk: int = 512) -> tuple[np.ndarray, np.ndarray]:
     """(distance, index) of each query's nearest reference row (Euclidean), `[N]` each."""
     q, r = np.asarray(queries, np.float32), np.asarray(reference, np.float32)
-    r2 = (r ** 2).sum(1)
+    r2 = (r**2).sum(1)
     dist, idx = np.empty(len(q), np.float32), np.empty(len(q), np.int64)
     for i in range(0, len(q), chunk):
-        d2 = (q[i:i + chunk] ** 2).sum(1)[:, None] + r2[None, :] - 2 * q[i:i + chunk] @ r.T
+        d2 = (q[i : i + chunk] ** 2).sum(1)[:, None] + r2[None, :] - 2 * q[i : i + chunk] @ r.T
         j = d2.argmin(1)
-        idx[i:i + chunk] = j
-        dist[i:i + chunk] = np.sqrt(np.maximum(d2[np.arange(len(j)), j], 0))
+        idx[i : i + chunk] = j
+        dist[i : i + chunk] = np.sqrt(np.maximum(d2[np.arange(len(j)), j], 0))
     return dist, idx
 
 
@@ -51,7 +51,7 @@ def pair_rate(features: np.ndarray, threshold: float) -> float:
     f = np.asarray(features, np.float64)
     if len(f) < 2:
         raise ValueError(f"need at least 2 rows; got {len(f)}")
-    sq = (f ** 2).sum(1)
+    sq = (f**2).sum(1)
     d2 = sq[:, None] + sq[None, :] - 2 * f @ f.T
     iu = np.triu_indices(len(f), 1)
     return float(np.mean(np.sqrt(np.maximum(d2[iu], 0)) < threshold))

@@ -37,7 +37,9 @@ class EmotionClassifier:
         lo, hi = points[:, :2].min(0), points[:, :2].max(0)
         centre, side = (lo + hi) / 2, float((hi - lo).max()) * CROP_GROWTH
         scale = INPUT_SIZE / side
-        to_crop = np.array([[scale, 0, INPUT_SIZE / 2 - scale * centre[0]], [0, scale, INPUT_SIZE / 2 - scale * centre[1]]])
+        to_crop = np.array(
+            [[scale, 0, INPUT_SIZE / 2 - scale * centre[0]], [0, scale, INPUT_SIZE / 2 - scale * centre[1]]]
+        )
         grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
         flags = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
         face = cv2.warpAffine(grey, to_crop, (INPUT_SIZE, INPUT_SIZE), flags=flags, borderMode=cv2.BORDER_REPLICATE)

@@ -50,5 +50,6 @@ def geometry(points: np.ndarray) -> ExpressionGeometry:
         middle = slice(2, 5)  # the three lid points over the iris
         gap = np.mean(frontal[list(upper[middle]), 1] - frontal[list(lower[middle]), 1])
         eyes.append(float(max(gap, 0.0) / np.linalg.norm(frontal[outer, :2] - frontal[inner, :2])))
-    return ExpressionGeometry(mouth_opening=float(mouth), smile_width=float(smile), corner_lift=float(lift),
-                              eye_openness=(eyes[0], eyes[1]))
+    return ExpressionGeometry(
+        mouth_opening=float(mouth), smile_width=float(smile), corner_lift=float(lift), eye_openness=(eyes[0], eyes[1])
+    )

@@ -84,8 +84,9 @@ def _window_starts(length: int, side: int) -> list[int]:
     return starts if starts[-1] == length - side else starts + [length - side]
 
 
-def _square_crop(image: np.ndarray, centre: np.ndarray, size: float, angle: float, out: int,
-                 flip: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def _square_crop(
+    image: np.ndarray, centre: np.ndarray, size: float, angle: float, out: int, flip: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """Crop a rotated square (side `size` px, rotated by `angle` rad) to `out` x `out`.
 
     Returns the crop and the 2x3 matrix mapping crop pixels back to image pixels.
@@ -96,8 +97,9 @@ def _square_crop(image: np.ndarray, centre: np.ndarray, size: float, angle: floa
     # image = centre + R(angle) @ diag(sign, 1) @ (crop - out/2) * scale
     to_image = np.array([[c * scale * sign, -s * scale, 0.0], [s * scale * sign, c * scale, 0.0]])
     to_image[:, 2] = centre - to_image[:, :2] @ np.array([out / 2, out / 2])
-    crop = cv2.warpAffine(image, to_image, (out, out), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                          borderMode=cv2.BORDER_REPLICATE)
+    crop = cv2.warpAffine(
+        image, to_image, (out, out), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE
+    )
     return crop, to_image
 
 
@@ -110,8 +112,13 @@ def _to_image(points: np.ndarray, to_image: np.ndarray, size: float, out: int) -
 class FaceLandmarker:
     """Callable: RGB `[H, W, 3]` uint8 -> `FaceLandmarks` of the most confident face."""
 
-    def __init__(self, detector: str | os.PathLike, mesh: str | os.PathLike, iris: str | os.PathLike,
-                 margins: tuple[float, ...] = (0.0, 0.6)):
+    def __init__(
+        self,
+        detector: str | os.PathLike,
+        mesh: str | os.PathLike,
+        iris: str | os.PathLike,
+        margins: tuple[float, ...] = (0.0, 0.6),
+    ):
         self._detector = tflite_interpreter(detector)
         self._mesh = tflite_interpreter(mesh)
         self._iris = tflite_interpreter(iris)
@@ -140,7 +147,9 @@ class FaceLandmarker:
                         best = (np.concatenate([box[:2] + shift, box[2:]]), keypoints + shift, score)
         return best
 
-    def _detect_view(self, image: np.ndarray, margins: tuple[float, ...]) -> Optional[tuple[np.ndarray, np.ndarray, float]]:
+    def _detect_view(
+        self, image: np.ndarray, margins: tuple[float, ...]
+    ) -> Optional[tuple[np.ndarray, np.ndarray, float]]:
         """Best face in one view of `image` (letterboxed with each margin in turn), or None."""
         best = None
         h, w = image.shape[:2]
@@ -148,11 +157,12 @@ class FaceLandmarker:
             side = int(round(max(h, w) * (1 + margin)))
             left, top = (side - w) // 2, (side - h) // 2
             offset = np.array([left, top], np.float64)
-            canvas = cv2.copyMakeBorder(image, top, side - h - top, left, side - w - left,
-                                        cv2.BORDER_CONSTANT, value=(0, 0, 0))
+            canvas = cv2.copyMakeBorder(
+                image, top, side - h - top, left, side - w - left, cv2.BORDER_CONSTANT, value=(0, 0, 0)
+            )
             x = cv2.resize(canvas, (DETECT_SIZE, DETECT_SIZE), interpolation=cv2.INTER_AREA) / 127.5 - 1.0
             outputs = run_tflite(self._detector, x)
-            raw, logits = (outputs if outputs[0].shape[-1] == 16 else outputs[::-1])
+            raw, logits = outputs if outputs[0].shape[-1] == 16 else outputs[::-1]
             scores = 1 / (1 + np.exp(-np.clip(logits[:, 0].astype(np.float64), -100, 100)))
             keep = scores >= MIN_DETECTION_SCORE
             if not keep.any():
@@ -192,7 +202,9 @@ class FaceLandmarker:
             crop, to_image = _square_crop(image, (p + q) / 2, size, angle, IRIS_SIZE, flip=eye == 1)
             outputs = run_tflite(self._iris, crop.astype(np.float32) / 255.0)
             iris = next(o for o in outputs if o.size == 15).reshape(5, 3)
-            contour = _to_image(next(o for o in outputs if o.size == 71 * 3).reshape(71, 3)[:16], to_image, size, IRIS_SIZE)
+            contour = _to_image(
+                next(o for o in outputs if o.size == 71 * 3).reshape(71, 3)[:16], to_image, size, IRIS_SIZE
+            )
             irises.append(_to_image(iris, to_image, size, IRIS_SIZE))
             refined[list(EYE_CONTOUR_TO_MESH[eye]), :2] = contour[:, :2]
         return np.stack(irises), refined
@@ -230,8 +242,9 @@ class FaceLandmarker:
         # second pass on the ROI the mesh itself implies (MediaPipe's tracking step): tighter, upright
         eyes = points[LEFT_EYE_OUTER, :2] - points[RIGHT_EYE_OUTER, :2]
         lo, hi = points[:, :2].min(0), points[:, :2].max(0)
-        points, score = self._mesh_pass(image, (lo + hi) / 2, float((hi - lo).max()) * 1.5,
-                                        float(np.arctan2(eyes[1], eyes[0])))
+        points, score = self._mesh_pass(
+            image, (lo + hi) / 2, float((hi - lo).max()) * 1.5, float(np.arctan2(eyes[1], eyes[0]))
+        )
         if score < MIN_MESH_SCORE:
             raise NoFaceError(f"face landmarks not trusted (score {score:.2f} < {MIN_MESH_SCORE})")
         return points, float(score)

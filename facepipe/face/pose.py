@@ -20,8 +20,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["face_plane", "Pose", "rotation_matrix", "angles", "face_frame", "face_width", "frame_pose", "pose_frame", "head_pose",
-           "to_camera", "from_camera", "FRONTAL_FRAME"]
+__all__ = [
+    "face_plane",
+    "Pose",
+    "rotation_matrix",
+    "angles",
+    "face_frame",
+    "face_width",
+    "frame_pose",
+    "pose_frame",
+    "head_pose",
+    "to_camera",
+    "from_camera",
+    "FRONTAL_FRAME",
+]
 
 # (subject's right, subject's left) landmark pairs on rigid parts: eye corners, cheek/temple edges.
 SYMMETRIC_PAIRS = ((33, 263), (133, 362), (234, 454), (127, 356), (93, 323), (132, 361))
@@ -32,14 +44,24 @@ NOSE_BASE = (2, 94, 19)
 # Apache-2.0, Google): the vertices of the landmarks `face_frame` reads, in the model's frame, which is
 # the camera frame of a frontal face (cm; x right, y up, z towards the camera).
 CANONICAL_FACE = {
-    33: (-4.445859, 2.663991, 3.173422), 263: (4.445859, 2.663991, 3.173422),
-    133: (-1.856432, 2.585245, 3.757904), 362: (1.856432, 2.585245, 3.757904),
-    234: (-7.664182, 0.673132, -2.435867), 454: (7.664182, 0.673132, -2.435867),
-    127: (-7.743095, 2.364999, -2.005167), 356: (7.743095, 2.364999, -2.005167),
-    93: (-7.542244, -1.049282, -2.431321), 323: (7.542244, -1.049282, -2.431321),
-    132: (-7.270895, -2.890917, -2.252455), 361: (7.270895, -2.890917, -2.252455),
-    10: (0.0, 8.261778, 4.481535), 151: (0.0, 6.545390, 5.027311), 9: (0.0, 4.885979, 5.385258),
-    2: (0.0, -2.089024, 6.058267), 94: (0.0, -1.724003, 6.601390), 19: (0.0, -1.501095, 7.112196),
+    33: (-4.445859, 2.663991, 3.173422),
+    263: (4.445859, 2.663991, 3.173422),
+    133: (-1.856432, 2.585245, 3.757904),
+    362: (1.856432, 2.585245, 3.757904),
+    234: (-7.664182, 0.673132, -2.435867),
+    454: (7.664182, 0.673132, -2.435867),
+    127: (-7.743095, 2.364999, -2.005167),
+    356: (7.743095, 2.364999, -2.005167),
+    93: (-7.542244, -1.049282, -2.431321),
+    323: (7.542244, -1.049282, -2.431321),
+    132: (-7.270895, -2.890917, -2.252455),
+    361: (7.270895, -2.890917, -2.252455),
+    10: (0.0, 8.261778, 4.481535),
+    151: (0.0, 6.545390, 5.027311),
+    9: (0.0, 4.885979, 5.385258),
+    2: (0.0, -2.089024, 6.058267),
+    94: (0.0, -1.724003, 6.601390),
+    19: (0.0, -1.501095, 7.112196),
 }
 
 
@@ -76,9 +98,11 @@ def rotation_matrix(yaw: float, pitch: float, roll: float) -> np.ndarray:
 def angles(rotation: np.ndarray) -> Pose:
     """Inverse of `rotation_matrix` (pitch in [-90, 90])."""
     ex, ey, ez = rotation[:, 0], rotation[:, 1], rotation[:, 2]
-    return Pose(yaw=float(np.degrees(np.arctan2(ez[0], ez[2]))),
-                pitch=float(np.degrees(np.arcsin(np.clip(ez[1], -1.0, 1.0)))),
-                roll=float(np.degrees(np.arctan2(-ex[1], ey[1]))))
+    return Pose(
+        yaw=float(np.degrees(np.arctan2(ez[0], ez[2]))),
+        pitch=float(np.degrees(np.arcsin(np.clip(ez[1], -1.0, 1.0)))),
+        roll=float(np.degrees(np.arctan2(-ex[1], ey[1]))),
+    )
 
 
 def to_camera(points: np.ndarray) -> np.ndarray:

@@ -29,8 +29,16 @@ import numpy as np
 
 from facepipe.errors import CheckpointMismatch
 
-__all__ = ["MODEL_NAME", "MESH_VERTICES", "FaceTopology", "read_tessellation", "face_triangles", "edges", "outline",
-           "build"]
+__all__ = [
+    "MODEL_NAME",
+    "MESH_VERTICES",
+    "FaceTopology",
+    "read_tessellation",
+    "face_triangles",
+    "edges",
+    "outline",
+    "build",
+]
 
 MODEL_NAME = "mediapipe_face_mesh_tessellation"
 MESH_VERTICES = 468
@@ -54,13 +62,20 @@ def read_tessellation(path: str | os.PathLike) -> np.ndarray:
         tree = ast.parse(Path(path).read_text(encoding="utf-8"))
     except (OSError, SyntaxError, ValueError) as e:
         raise CheckpointMismatch(f"{where} is not MediaPipe's face_mesh_connections.py ({e})") from None
-    value = next((node.value for node in tree.body if isinstance(node, ast.Assign)
-                  and any(isinstance(t, ast.Name) and t.id == _VARIABLE for t in node.targets)), None)
+    value = next(
+        (
+            node.value
+            for node in tree.body
+            if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == _VARIABLE for t in node.targets)
+        ),
+        None,
+    )
     if isinstance(value, ast.Call) and len(value.args) == 1:  # frozenset([...])
         value = value.args[0]
     if not isinstance(value, (ast.List, ast.Tuple, ast.Set)):
-        raise CheckpointMismatch(f"{where}: no {_VARIABLE} list of edges; valid: mediapipe 0.10.21's "
-                                 "face_mesh_connections.py")
+        raise CheckpointMismatch(
+            f"{where}: no {_VARIABLE} list of edges; valid: mediapipe 0.10.21's face_mesh_connections.py"
+        )
     try:
         edges = np.array([ast.literal_eval(e) for e in value.elts], dtype=np.int64)
     except (ValueError, TypeError, SyntaxError) as e:
@@ -70,8 +85,10 @@ def read_tessellation(path: str | os.PathLike) -> np.ndarray:
     triples = edges.reshape(-1, 3, 2)
     closed = (triples[:, :, 1] == np.roll(triples[:, :, 0], -1, axis=1)).all(1)  # each edge ends where the next starts
     if not closed.all() or edges.min() < 0 or edges.max() >= MESH_VERTICES:
-        raise CheckpointMismatch(f"{where}: {_VARIABLE}'s edges do not close into triangles over vertices "
-                                 f"0-{MESH_VERTICES - 1} three at a time (first bad triangle {int(np.argmin(closed))})")
+        raise CheckpointMismatch(
+            f"{where}: {_VARIABLE}'s edges do not close into triangles over vertices "
+            f"0-{MESH_VERTICES - 1} three at a time (first bad triangle {int(np.argmin(closed))})"
+        )
     return triples[:, :, 0].copy()
 
 

@@ -55,7 +55,10 @@ def _translation(x: Any, seed: Any, ratio: float = 0.125) -> Any:
 def _cutout(x: Any, seed: Any, ratio: float = 0.5) -> Any:
     tf = tensorflow()
     n, h, w = tf.shape(x)[0], tf.shape(x)[1], tf.shape(x)[2]
-    ch, cw = tf.cast(tf.cast(h, tf.float32) * ratio + 0.5, tf.int32), tf.cast(tf.cast(w, tf.float32) * ratio + 0.5, tf.int32)
+    ch, cw = (
+        tf.cast(tf.cast(h, tf.float32) * ratio + 0.5, tf.int32),
+        tf.cast(tf.cast(w, tf.float32) * ratio + 0.5, tf.int32),
+    )
     cy = tf.random.stateless_uniform([n], seed=seed + 6, minval=0, maxval=h + 1 - ch % 2, dtype=tf.int32)
     cx = tf.random.stateless_uniform([n], seed=seed + 7, minval=0, maxval=w + 1 - cw % 2, dtype=tf.int32)
     ys = tf.range(h)[None, :] - (cy[:, None] - ch // 2)

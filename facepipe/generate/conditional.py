@@ -48,8 +48,10 @@ def load_weights(path: str | Path) -> tuple[dict, dict[str, np.ndarray], dict[st
     """
     path = Path(path)
     if not path.is_file():
-        raise CheckpointMismatch(f"generator weights {str(path)!r} do not exist; valid: a file written by "
-                                 "`facepipe stage train_generator` (models/generator/<name>.npz)")
+        raise CheckpointMismatch(
+            f"generator weights {str(path)!r} do not exist; valid: a file written by "
+            "`facepipe stage train_generator` (models/generator/<name>.npz)"
+        )
     try:
         with np.load(path, allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
@@ -105,12 +107,17 @@ class ConditionalGenerator:
         c = encode_conditions(self.labels["age"][rows], self.labels["male"][rows], self.labels["ethnicity"][rows])
         return np.concatenate([z, c], axis=1)
 
-    def condition_latent(self, latent: np.ndarray, age: Optional[float] = None, gender: Optional[str] = None,
-                         ethnicity: Optional[str] = None) -> np.ndarray:
+    def condition_latent(
+        self,
+        latent: np.ndarray,
+        age: Optional[float] = None,
+        gender: Optional[str] = None,
+        ethnicity: Optional[str] = None,
+    ) -> np.ndarray:
         """`latent` `[latent_dim]` with the given parts of its condition replaced."""
         check_condition(age, gender, ethnicity)
         latent = np.array(latent, np.float32)
-        c = latent[self.z_dim:]
+        c = latent[self.z_dim :]
         if age is not None:
             c[0] = encode_conditions([age], [0], [0])[0, 0]
         if gender is not None:
@@ -124,8 +131,13 @@ class ConditionalGenerator:
         latents = np.asarray(latents, np.float32)
         if latents.ndim != 2 or latents.shape[1] != self.latent_dim:
             raise ValueError(f"latents must be [N, {self.latent_dim}]; got shape {latents.shape}")
-        parts = [self.model((latents[i:i + self.batch_size, :self.z_dim], latents[i:i + self.batch_size, self.z_dim:]),
-                            training=False).numpy() for i in range(0, len(latents), self.batch_size)]
+        parts = [
+            self.model(
+                (latents[i : i + self.batch_size, : self.z_dim], latents[i : i + self.batch_size, self.z_dim :]),
+                training=False,
+            ).numpy()
+            for i in range(0, len(latents), self.batch_size)
+        ]
         r = self.resolution
         return np.concatenate(parts) if parts else np.zeros((0, r, r, 3), np.float32)
 

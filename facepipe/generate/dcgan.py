@@ -113,8 +113,9 @@ class DCGANGenerator:
 
     def forward_m11(self, z: np.ndarray) -> np.ndarray:
         """Raw generator output `[N, 64, 64, 3]` float32 in [-1, 1] (for parity tests and editing)."""
-        parts = [self.model(z[i : i + self.batch_size], training=False).numpy()
-                 for i in range(0, len(z), self.batch_size)]
+        parts = [
+            self.model(z[i : i + self.batch_size], training=False).numpy() for i in range(0, len(z), self.batch_size)
+        ]
         return np.concatenate(parts) if parts else np.zeros((0, 64, 64, 3), np.float32)
 
 

@@ -68,11 +68,16 @@ class ProjectionDiscriminator(keras().Model):
         return tf.squeeze(self.out(h), 1) + tf.reduce_sum(self.embed(c) * h, axis=1) / math.sqrt(h.shape[-1])
 
 
-def build_discriminator(resolution: int = 128, cond_dim: int = 8, channels: dict[int, int] | None = None,
-                        mbstd_group: int = 4) -> ProjectionDiscriminator:
+def build_discriminator(
+    resolution: int = 128, cond_dim: int = 8, channels: dict[int, int] | None = None, mbstd_group: int = 4
+) -> ProjectionDiscriminator:
     """The discriminator for R px images, its weights built. The batch must be a multiple of `mbstd_group`."""
     tf = tensorflow()
-    d = ProjectionDiscriminator(resolution, dict(DEFAULT_CHANNELS if channels is None else channels), mbstd_group,
-                                name=f"projection_d_{resolution}")
+    d = ProjectionDiscriminator(
+        resolution,
+        dict(DEFAULT_CHANNELS if channels is None else channels),
+        mbstd_group,
+        name=f"projection_d_{resolution}",
+    )
     d((tf.zeros((mbstd_group, resolution, resolution, 3)), tf.zeros((mbstd_group, cond_dim))))
     return d

@@ -76,8 +76,9 @@ def _column(name: str) -> int:
     return OUTPUTS.index(name)
 
 
-def _bisect(start: np.ndarray, step: np.ndarray, d: np.ndarray, target: float, tol: float, col: int,
-            score: Scorer) -> np.ndarray:
+def _bisect(
+    start: np.ndarray, step: np.ndarray, d: np.ndarray, target: float, tol: float, col: int, score: Scorer
+) -> np.ndarray:
     """Latents on `start + t * step * d`, t in (0, 1], as close to `target` as BISECTIONS halvings get:
     every row starts short of the target at t = 0 and past it at t = 1; all rows are halved together.
     `d` is one direction `[D]` for all rows or one per row `[N, D]`."""
@@ -93,16 +94,29 @@ def _bisect(start: np.ndarray, step: np.ndarray, d: np.ndarray, target: float, t
     return (start + (hi * step)[:, None] * d).astype(np.float32)
 
 
-def _result(z: np.ndarray, current: np.ndarray, targets: Mapping[str, float], watched: list[str],
-            before: dict[str, np.ndarray], steps: dict[str, np.ndarray], settings: EditSettings) -> EditResult:
+def _result(
+    z: np.ndarray,
+    current: np.ndarray,
+    targets: Mapping[str, float],
+    watched: list[str],
+    before: dict[str, np.ndarray],
+    steps: dict[str, np.ndarray],
+    settings: EditSettings,
+) -> EditResult:
     """Both walks' result; targets are judged at the end, since a later target may move an earlier one."""
     reached = {n: np.abs(current[:, _column(n)] - t) <= settings.tolerance_of(n) for n, t in targets.items()}
     after = {n: current[:, _column(n)].copy() for n in watched}
     return EditResult(z, before, after, steps, reached)
 
 
-def walk(z: np.ndarray, targets: Mapping[str, float], lock: Sequence[str], directions: Directions,
-         score: Scorer, settings: EditSettings = EditSettings()) -> EditResult:
+def walk(
+    z: np.ndarray,
+    targets: Mapping[str, float],
+    lock: Sequence[str],
+    directions: Directions,
+    score: Scorer,
+    settings: EditSettings = EditSettings(),
+) -> EditResult:
     """Edit latents `[N, D]` towards `targets` with `lock` held; every row independently."""
     check_targets(dict(targets), list(lock))
     z = np.array(z, np.float32, copy=True)
@@ -191,8 +205,9 @@ def _held_in_metric(held: np.ndarray, inverse: Optional[np.ndarray]):
     return h, h_inv, gram
 
 
-def walk_gradient(z: np.ndarray, targets: Mapping[str, float], lock: Sequence[str], guide,
-                  settings: EditSettings = EditSettings()) -> EditResult:
+def walk_gradient(
+    z: np.ndarray, targets: Mapping[str, float], lock: Sequence[str], guide, settings: EditSettings = EditSettings()
+) -> EditResult:
     """Edit latents `[N, D]` towards `targets` with `lock` held, on the guide's local gradients.
 
     `guide` is a `GuideField` (scores and their latent gradients). For each target in turn, every
@@ -249,8 +264,14 @@ def walk_gradient(z: np.ndarray, targets: Mapping[str, float], lock: Sequence[st
     return _result(z, current, targets, watched, before, steps, settings)
 
 
-def edit(z: np.ndarray, targets: Mapping[str, float], lock: Sequence[str], directions: Directions, score: Scorer,
-         settings: EditSettings = EditSettings()) -> EditResult:
+def edit(
+    z: np.ndarray,
+    targets: Mapping[str, float],
+    lock: Sequence[str],
+    directions: Directions,
+    score: Scorer,
+    settings: EditSettings = EditSettings(),
+) -> EditResult:
     """Edit one latent `[D]`; raises `UnreachableTarget` naming the target the guide could not reach.
 
     With `settings.walk == "gradient"`, `score` must be a `GuideField` (`directions` then only names
@@ -265,13 +286,15 @@ def edit(z: np.ndarray, targets: Mapping[str, float], lock: Sequence[str], direc
             raise UnreachableTarget(
                 f"attributes.targets.{name}={target:g} not reached within {settings.max_steps} steps of "
                 f"{settings.step_size:g} (guide score {got:.2f}); valid: a target nearer {got:.2f}, another seed, "
-                "or a larger directions.max_steps")
+                "or a larger directions.max_steps"
+            )
     result.z = result.z[0]
     return result
 
 
 def latent_scorer(generator, classifier, batch: int = 256) -> Scorer:
     """Latents -> the classifier's scores of the generated faces."""
+
     def score(z: np.ndarray) -> np.ndarray:
         z = np.asarray(z, np.float32)
         return np.concatenate([classifier(generator.synthesize(z[i : i + batch])) for i in range(0, len(z), batch)])

@@ -84,9 +84,14 @@ class GanTrainer:
         self.step = tf.Variable(0, dtype=tf.int64, name="step")
         # Each network's weights as one tracked list: TensorFlow's checkpoint does not follow Keras 3 layers
         # kept in Python lists, and would keep only the ones an optimiser also holds (not the EMA's).
-        self.checkpoint = tf.train.Checkpoint(G=_weight_list(self.G), G_ema=_weight_list(self.G_ema),
-                                              D=_weight_list(self.D), opt_g=self.opt_g, opt_d=self.opt_d,
-                                              step=self.step)
+        self.checkpoint = tf.train.Checkpoint(
+            G=_weight_list(self.G),
+            G_ema=_weight_list(self.G_ema),
+            D=_weight_list(self.D),
+            opt_g=self.opt_g,
+            opt_d=self.opt_d,
+            step=self.step,
+        )
         self.manager = tf.train.CheckpointManager(self.checkpoint, str(checkpoint_dir), max_to_keep=2)
         if self.manager.latest_checkpoint:
             self.checkpoint.restore(self.manager.latest_checkpoint).assert_existing_objects_matched()
@@ -123,8 +128,13 @@ class GanTrainer:
             loss_d = tf.reduce_mean(tf.nn.softplus(logits_fake)) + tf.reduce_mean(tf.nn.softplus(-logits_real))
             total_d = loss_d + penalty * (s.r1_gamma / 2 * s.r1_interval)
         self.opt_d.apply_gradients(zip(tape.gradient(total_d, D.trainable_variables), D.trainable_variables))
-        return {"loss_g": loss_g, "loss_d": loss_d, "r1": penalty,
-                "real_score": tf.reduce_mean(logits_real), "fake_score": tf.reduce_mean(logits_fake)}
+        return {
+            "loss_g": loss_g,
+            "loss_d": loss_d,
+            "r1": penalty,
+            "real_score": tf.reduce_mean(logits_real),
+            "fake_score": tf.reduce_mean(logits_fake),
+        }
 
     def _update_ema(self) -> None:
         s = self.settings
@@ -142,7 +152,7 @@ class GanTrainer:
         per_epoch = len(images) // s.batch_size
         epoch, i = divmod(step, per_epoch)
         order = np.random.default_rng(np.random.SeedSequence([s.seed, 1, epoch])).permutation(len(images))
-        index = np.sort(order[i * s.batch_size:(i + 1) * s.batch_size])
+        index = np.sort(order[i * s.batch_size : (i + 1) * s.batch_size])
         rng = np.random.default_rng(np.random.SeedSequence([s.seed, 2, step]))
         real = images[index].astype(np.float32) / 127.5 - 1.0
         flip = rng.random(s.batch_size) < 0.5
@@ -151,9 +161,17 @@ class GanTrainer:
         c_fake = conds[rng.integers(0, len(conds), s.batch_size)]
         return real, conds[index], z, c_fake
 
-    def train(self, images: np.ndarray, conds: np.ndarray, until_step: int, deadline: float = float("inf"),
-              checkpoint_seconds: float = 300.0, on_log: Optional[Callable[[int, dict], None]] = None,
-              on_checkpoint: Optional[Callable[[int], None]] = None, log_every: int = 50) -> int:
+    def train(
+        self,
+        images: np.ndarray,
+        conds: np.ndarray,
+        until_step: int,
+        deadline: float = float("inf"),
+        checkpoint_seconds: float = 300.0,
+        on_log: Optional[Callable[[int, dict], None]] = None,
+        on_checkpoint: Optional[Callable[[int], None]] = None,
+        log_every: int = 50,
+    ) -> int:
         """Train until `until_step` or the wall-clock `deadline` (time.time()), checkpointing every
         `checkpoint_seconds` and at the end. Returns the step reached.
 
@@ -163,14 +181,22 @@ class GanTrainer:
         """
         tf, s = tensorflow(), self.settings
         if images.shape[1:] != (s.resolution, s.resolution, 3) or len(conds) != len(images):
-            raise ValueError(f"images must be [N, {s.resolution}, {s.resolution}, 3] with N conditions; "
-                             f"got {images.shape} and {conds.shape}")
+            raise ValueError(
+                f"images must be [N, {s.resolution}, {s.resolution}, 3] with N conditions; "
+                f"got {images.shape} and {conds.shape}"
+            )
         last_save, sums, t0 = time.time(), {}, time.time()
         step = int(self.step.numpy())
         while step < until_step and time.time() < deadline:
             real, c_real, z, c_fake = self._batch(step, images, conds)
-            out = self._train_step(tf.constant(real), tf.constant(c_real), tf.constant(z), tf.constant(c_fake),
-                                   tf.constant([s.seed, step], tf.int32), step % s.r1_interval == 0)
+            out = self._train_step(
+                tf.constant(real),
+                tf.constant(c_real),
+                tf.constant(z),
+                tf.constant(c_fake),
+                tf.constant([s.seed, step], tf.int32),
+                step % s.r1_interval == 0,
+            )
             self.step.assign_add(1)
             step += 1
             self._update_ema()
@@ -178,7 +204,9 @@ class GanTrainer:
                 sums[key] = sums.get(key, 0.0) + float(value)
             if step % log_every == 0:
                 metrics = {k: v / log_every for k, v in sums.items()}
-                metrics["r1"] = sums["r1"] / max(1, sum(1 for q in range(step - log_every, step) if q % s.r1_interval == 0))
+                metrics["r1"] = sums["r1"] / max(
+                    1, sum(1 for q in range(step - log_every, step) if q % s.r1_interval == 0)
+                )
                 metrics["images_per_s"] = log_every * s.batch_size / (time.time() - t0)
                 sums, t0 = {}, time.time()
                 if on_log:
@@ -197,5 +225,5 @@ class GanTrainer:
     def sample(self, z: np.ndarray, conds: np.ndarray, ema: bool = True, batch: int = 32) -> np.ndarray:
         """Faces `[N, R, R, 3]` float32 in about [-1, 1] from the EMA (or raw) generator."""
         g = self.G_ema if ema else self.G
-        parts = [g((z[i:i + batch], conds[i:i + batch]), training=False).numpy() for i in range(0, len(z), batch)]
+        parts = [g((z[i : i + batch], conds[i : i + batch]), training=False).numpy() for i in range(0, len(z), batch)]
         return np.concatenate(parts)

@@ -39,8 +39,10 @@ class GuideField:
 
     def __init__(self, generator: Any, classifier: Any, batch_size: int = 64):
         if not differentiable(generator):
-            raise ConfigError(f"directions.walk=gradient needs a generator with a Keras model; "
-                              f"{getattr(generator, 'name', generator)!r} has none; valid: directions.walk=linear")
+            raise ConfigError(
+                f"directions.walk=gradient needs a generator with a Keras model; "
+                f"{getattr(generator, 'name', generator)!r} has none; valid: directions.walk=linear"
+            )
         self.generator, self.classifier, self.batch_size = generator, classifier, batch_size
         tf = _tf.tensorflow()
         self._tf = tf
@@ -67,8 +69,9 @@ class GuideField:
 
     def raw(self, z: np.ndarray) -> np.ndarray:
         z = np.asarray(z, np.float32)
-        parts = [self._raw(self._tf.constant(z[i : i + self.batch_size])).numpy()
-                 for i in range(0, len(z), self.batch_size)]
+        parts = [
+            self._raw(self._tf.constant(z[i : i + self.batch_size])).numpy() for i in range(0, len(z), self.batch_size)
+        ]
         return np.concatenate(parts) if parts else np.zeros((0, 0), np.float32)
 
     def scores(self, z: np.ndarray) -> np.ndarray:
@@ -125,9 +128,14 @@ class GuideField:
         inverses = np.empty((len(z), d, d))
         for n, latent in enumerate(z):
             rows = np.repeat(latent[None], d, 0)
-            jacobian_t = np.concatenate([  # [D, pixels]: d image / d z_i, i = 0 .. D-1
-                self._pushforward(tf.constant(rows[i : i + chunk]), tf.constant(eye[i : i + chunk])).numpy()
-                .reshape(len(rows[i : i + chunk]), -1) for i in range(0, d, chunk)]).astype(np.float64)
+            jacobian_t = np.concatenate(
+                [  # [D, pixels]: d image / d z_i, i = 0 .. D-1
+                    self._pushforward(tf.constant(rows[i : i + chunk]), tf.constant(eye[i : i + chunk]))
+                    .numpy()
+                    .reshape(len(rows[i : i + chunk]), -1)
+                    for i in range(0, d, chunk)
+                ]
+            ).astype(np.float64)
             metric = jacobian_t @ jacobian_t.T
             inverses[n] = np.linalg.inv(metric + ridge * np.trace(metric) / d * np.eye(d))
         return inverses

@@ -15,8 +15,20 @@ import numpy as np
 
 from facepipe._tf import keras, tensorflow
 
-__all__ = ["initialize", "EqDense", "EqConv", "ModConv", "ToRGB", "encode_conditions", "COND_DIM", "ETHNICITIES",
-           "AGE_RANGE", "upsample2", "downsample2", "lrelu"]
+__all__ = [
+    "initialize",
+    "EqDense",
+    "EqConv",
+    "ModConv",
+    "ToRGB",
+    "encode_conditions",
+    "COND_DIM",
+    "ETHNICITIES",
+    "AGE_RANGE",
+    "upsample2",
+    "downsample2",
+    "lrelu",
+]
 
 ETHNICITIES = ("white", "black", "asian", "indian", "other")  # UTKFace's race codes 0..4, in order
 AGE_RANGE = (0.0, 100.0)  # years a condition may ask for
@@ -83,11 +95,11 @@ class EqDense(_layer_base()):
     def build(self, input_shape):
         fan_in = int(input_shape[-1])
         self.scale = self.lr_mul / math.sqrt(fan_in)
-        self.kernel = self.add_weight(name="kernel", shape=(fan_in, self.units),
-                                      initializer="zeros")
+        self.kernel = self.add_weight(name="kernel", shape=(fan_in, self.units), initializer="zeros")
         self.normal_init = [(self.kernel, 1.0 / self.lr_mul)]
-        self.bias = self.add_weight(name="bias", shape=(self.units,),
-                                    initializer=keras().initializers.Constant(self.bias_init / self.lr_mul))
+        self.bias = self.add_weight(
+            name="bias", shape=(self.units,), initializer=keras().initializers.Constant(self.bias_init / self.lr_mul)
+        )
 
     def call(self, x):
         y = tensorflow().matmul(x, self.kernel * self.scale) + self.bias * self.lr_mul
@@ -104,8 +116,9 @@ class EqConv(_layer_base()):
     def build(self, input_shape):
         cin = int(input_shape[-1])
         self.scale = 1.0 / math.sqrt(cin * self.ksize * self.ksize)
-        self.kernel = self.add_weight(name="kernel", shape=(self.ksize, self.ksize, cin, self.filters),
-                                      initializer="zeros")
+        self.kernel = self.add_weight(
+            name="kernel", shape=(self.ksize, self.ksize, cin, self.filters), initializer="zeros"
+        )
         self.normal_init = [(self.kernel, 1.0)]
         if self.use_bias:
             self.bias = self.add_weight(name="bias", shape=(self.filters,), initializer="zeros")
@@ -134,8 +147,9 @@ class ModConv(_layer_base()):
         self.scale = 1.0 / math.sqrt(cin * self.ksize * self.ksize)
         self.affine = EqDense(cin, bias_init=1.0, name="affine")
         self.affine.build(w_shape)
-        self.kernel = self.add_weight(name="kernel", shape=(self.ksize, self.ksize, cin, self.filters),
-                                      initializer="zeros")
+        self.kernel = self.add_weight(
+            name="kernel", shape=(self.ksize, self.ksize, cin, self.filters), initializer="zeros"
+        )
         self.normal_init = [(self.kernel, 1.0)]
         self.bias = self.add_weight(name="bias", shape=(self.filters,), initializer="zeros")
 

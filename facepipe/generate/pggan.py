@@ -36,9 +36,20 @@ from facepipe.models.pggan_pickle import NetworkState, read_networks
 
 __all__ = ["Architecture", "PGGANGenerator", "build", "build_model", "load_weights", "architecture"]
 
-_DEFAULTS = dict(num_channels=1, resolution=32, label_size=0, fmap_base=8192, fmap_decay=1.0, fmap_max=512,
-                 latent_size=None, normalize_latents=True, use_wscale=True, use_pixelnorm=True,
-                 pixelnorm_epsilon=1e-8, use_leakyrelu=True)
+_DEFAULTS = dict(
+    num_channels=1,
+    resolution=32,
+    label_size=0,
+    fmap_base=8192,
+    fmap_decay=1.0,
+    fmap_max=512,
+    latent_size=None,
+    normalize_latents=True,
+    use_wscale=True,
+    use_pixelnorm=True,
+    pixelnorm_epsilon=1e-8,
+    use_leakyrelu=True,
+)
 
 
 @dataclass(frozen=True)
@@ -69,15 +80,30 @@ def architecture(net: NetworkState) -> Architecture:
     latent = kw["latent_size"] if kw["latent_size"] is not None else nf[0]
     fused = any(name.endswith("/Conv0_up/weight") for name in net.variables)
     lod = net.variables.get("lod", np.float32(0.0))
-    return Architecture(res_log2, int(kw["num_channels"]), int(latent), int(kw["label_size"]), fused, nf,
-                        bool(kw["normalize_latents"]), bool(kw["use_wscale"]), bool(kw["use_pixelnorm"]),
-                        float(kw["pixelnorm_epsilon"]), bool(kw["use_leakyrelu"]), float(np.asarray(lod)))
+    return Architecture(
+        res_log2,
+        int(kw["num_channels"]),
+        int(latent),
+        int(kw["label_size"]),
+        fused,
+        nf,
+        bool(kw["normalize_latents"]),
+        bool(kw["use_wscale"]),
+        bool(kw["use_pixelnorm"]),
+        float(kw["pixelnorm_epsilon"]),
+        bool(kw["use_leakyrelu"]),
+        float(np.asarray(lod)),
+    )
 
 
 def _expected_shapes(a: Architecture) -> dict[str, tuple[int, ...]]:
     """Every variable G_paper creates, with its shape (the names are the pickle's)."""
-    shapes = {"4x4/Dense/weight": (a.latent_size + a.label_size, a.nf[1] * 16), "4x4/Dense/bias": (a.nf[1],),
-              "4x4/Conv/weight": (3, 3, a.nf[1], a.nf[1]), "4x4/Conv/bias": (a.nf[1],)}
+    shapes = {
+        "4x4/Dense/weight": (a.latent_size + a.label_size, a.nf[1] * 16),
+        "4x4/Dense/bias": (a.nf[1],),
+        "4x4/Conv/weight": (3, 3, a.nf[1], a.nf[1]),
+        "4x4/Conv/bias": (a.nf[1],),
+    }
     for res in range(3, a.resolution_log2 + 1):
         r, cin, cout = 2**res, a.nf[res - 2], a.nf[res - 1]
         if a.fused:
@@ -113,8 +139,10 @@ def scaled_weights(net: NetworkState, a: Architecture) -> dict[str, np.ndarray]:
     expected = _expected_shapes(a)
     extra = sorted(set(net.variables) - set(expected) - {"lod"})
     if extra:
-        raise CheckpointMismatch(f"{net.name}: variables {extra[:4]} are not part of G_paper "
-                                 f"({'fused' if a.fused else 'non-fused'}, {2**a.resolution_log2} px)")
+        raise CheckpointMismatch(
+            f"{net.name}: variables {extra[:4]} are not part of G_paper "
+            f"({'fused' if a.fused else 'non-fused'}, {2**a.resolution_log2} px)"
+        )
     out = {}
     for name, shape in expected.items():
         if name not in net.variables:
@@ -232,7 +260,9 @@ class PGGANGenerator:
         if a.label_size:
             raise ConfigError(f"{net.name} is conditional (label_size={a.label_size}); valid: an unconditional G_paper")
         if not 0 <= output_lod <= a.resolution_log2 - 2:
-            raise ConfigError(f"generator.lod={output_lod} is out of range; valid: an integer in [0, {a.resolution_log2 - 2}]")
+            raise ConfigError(
+                f"generator.lod={output_lod} is out of range; valid: an integer in [0, {a.resolution_log2 - 2}]"
+            )
         self.architecture, self.name, self.batch_size = a, name, batch_size
         self.latent_dim = a.latent_size
         self.resolution = 2 ** (a.resolution_log2 - output_lod)

@@ -60,7 +60,8 @@ def build_network(resolution: int = 128, z_dim: int = 128, channels: dict[int, i
     if resolution not in (8, 16, 32, 64, 128, 256):
         raise ValueError(f"resolution={resolution}; supported: 8, 16, 32, 64, 128, 256")
     tf = tensorflow()
-    model = PixelNormGAN(resolution, z_dim, dict(DEFAULT_CHANNELS if channels is None else channels),
-                         name=f"pixelnorm_gan_{resolution}")
+    model = PixelNormGAN(
+        resolution, z_dim, dict(DEFAULT_CHANNELS if channels is None else channels), name=f"pixelnorm_gan_{resolution}"
+    )
     model((tf.zeros((1, z_dim)), tf.zeros((1, COND_DIM))))
     return model

@@ -30,8 +30,12 @@ MAX_TRIES = 16  # latents drawn for one seed before giving up on a usable face
 _RESAMPLE_STREAM = 2  # SeedSequence key of the retry latents (1 is the reposition plan's)
 
 
-def sample_person(cfg: FacepipeConfig, generator, usable: Optional[Callable[[np.ndarray], bool]],
-            editor: Optional[Callable[[np.ndarray], "EditResult"]] = None) -> tuple[np.ndarray, np.ndarray, int, object]:
+def sample_person(
+    cfg: FacepipeConfig,
+    generator,
+    usable: Optional[Callable[[np.ndarray], bool]],
+    editor: Optional[Callable[[np.ndarray], "EditResult"]] = None,
+) -> tuple[np.ndarray, np.ndarray, int, object]:
     """(latent, face, tries, edit): the seed's first latent, or the first retry whose (edited) face is
     `usable` and whose edit reached its targets.
 
@@ -58,8 +62,10 @@ def sample_person(cfg: FacepipeConfig, generator, usable: Optional[Callable[[np.
         log.info("seed %d try %d: face not usable (%s); resampling", cfg.seed, k + 1, failure)
     if failure.startswith("attributes."):
         raise UnreachableTarget(f"seed={cfg.seed}: none of {MAX_TRIES} sampled faces could be edited; last: {failure}")
-    raise NoFaceError(f"seed={cfg.seed}: none of {MAX_TRIES} sampled faces could be landmarked within "
-                      "reposition.max_source_angle; valid: another seed, or a larger max_source_angle")
+    raise NoFaceError(
+        f"seed={cfg.seed}: none of {MAX_TRIES} sampled faces could be landmarked within "
+        "reposition.max_source_angle; valid: another seed, or a larger max_source_angle"
+    )
 
 
 def build_editor(cfg: FacepipeConfig, generator, models: ModelStore):
@@ -74,23 +80,39 @@ def build_editor(cfg: FacepipeConfig, generator, models: ModelStore):
     directions.check_latent_dim(generator.latent_dim, str(path))
     missing = sorted((set(a.targets) | set(a.lock)) - set(directions.names))
     if missing:
-        raise ConfigError(f"attributes {missing} have no direction in {path.name}; valid: {', '.join(directions.names)}")
+        raise ConfigError(
+            f"attributes {missing} have no direction in {path.name}; valid: {', '.join(directions.names)}"
+        )
     guide = classifier.load_member(cfg.classifiers, "guide")
     dc = cfg.directions
     settings = EditSettings(dc.max_steps, dc.step_size, dc.tolerance, dc.walk, dc.metric, dc.metric_ridge)
     score = GuideField(generator, guide) if settings.walk == "gradient" else latent_scorer(generator, guide)
-    provenance = {"directions": str(path), "directions_sha256": io.sha256_file(path),
-                  "guide_sha256": guide.card.get("weights_sha256", ""), "settings": asdict(settings)}
+    provenance = {
+        "directions": str(path),
+        "directions_sha256": io.sha256_file(path),
+        "guide_sha256": guide.card.get("weights_sha256", ""),
+        "settings": asdict(settings),
+    }
     return (lambda z: edit(z, dict(a.targets), list(a.lock), directions, score, settings)), provenance
 
 
 def edit_record(cfg: FacepipeConfig, edited, provenance: dict) -> dict:
     """person.json's `attributes`: the request, and for an edit the guide's scores before and after,
     the steps per target and the files and settings that make it reproducible."""
-    record = {"name": cfg.attributes.name, "targets": dict(cfg.attributes.targets), "lock": list(cfg.attributes.lock),
-              "applied": edited is not None}
+    record = {
+        "name": cfg.attributes.name,
+        "targets": dict(cfg.attributes.targets),
+        "lock": list(cfg.attributes.lock),
+        "applied": edited is not None,
+    }
     if edited is not None:
         first = lambda part: {n: round(float(np.ravel(v)[0]), 4) for n, v in part.items()}  # noqa: E731
-        record.update({"steps": {n: int(np.ravel(v)[0]) for n, v in edited.steps.items()},
-                       "guide_before": first(edited.before), "guide_after": first(edited.after), **provenance})
+        record.update(
+            {
+                "steps": {n: int(np.ravel(v)[0]) for n, v in edited.steps.items()},
+                "guide_before": first(edited.before),
+                "guide_after": first(edited.after),
+                **provenance,
+            }
+        )
     return record

@@ -80,8 +80,13 @@ class StyleGANLite(keras().Model):
         return self.synthesize(self.map(z, c))
 
 
-def build_network(resolution: int = 128, z_dim: int = 128, w_dim: int = 256, map_layers: int = 4,
-                  channels: dict[int, int] | None = None) -> StyleGANLite:
+def build_network(
+    resolution: int = 128,
+    z_dim: int = 128,
+    w_dim: int = 256,
+    map_layers: int = 4,
+    channels: dict[int, int] | None = None,
+) -> StyleGANLite:
     """The generator network, its weights built.
 
     Args:
@@ -97,7 +102,13 @@ def build_network(resolution: int = 128, z_dim: int = 128, w_dim: int = 256, map
     if resolution not in (8, 16, 32, 64, 128, 256):
         raise ValueError(f"resolution={resolution}; supported: 8, 16, 32, 64, 128, 256")
     tf = tensorflow()
-    model = StyleGANLite(resolution, z_dim, w_dim, map_layers, dict(DEFAULT_CHANNELS if channels is None else channels),
-                         name=f"stylegan_lite_{resolution}")
+    model = StyleGANLite(
+        resolution,
+        z_dim,
+        w_dim,
+        map_layers,
+        dict(DEFAULT_CHANNELS if channels is None else channels),
+        name=f"stylegan_lite_{resolution}",
+    )
     model((tf.zeros((1, z_dim)), tf.zeros((1, COND_DIM))))
     return model

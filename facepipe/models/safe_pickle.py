@@ -65,7 +65,8 @@ class _Restricted(pickle.Unpickler):
         except KeyError:
             raise UnsafePickleError(
                 f"{self._what} references global {module}.{name}, which is not on the allow list "
-                f"({', '.join(sorted(f'{m}.{n}' for m, n in self._allowed))}); refusing to load it") from None
+                f"({', '.join(sorted(f'{m}.{n}' for m, n in self._allowed))}); refusing to load it"
+            ) from None
 
 
 def load(data: bytes, allowed: Mapping[tuple[str, str], Any] | None = None, what: str = "pickle") -> Any:

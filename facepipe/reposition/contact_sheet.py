@@ -23,8 +23,7 @@ MAX_SIDE = 4096  # pixels: tiles shrink so the sheet stays loggable
 class ContactSheet:
     """Paste shots as they come; `image` is the sheet so far (background where not yet pasted)."""
 
-    def __init__(self, shots: list[Shot], tile: int = 96, gap: int = 2,
-                 crop: tuple[int, int, int, int] | None = None):
+    def __init__(self, shots: list[Shot], tile: int = 96, gap: int = 2, crop: tuple[int, int, int, int] | None = None):
         """`crop` (x0, y0, x1, y1): the part of every image to show (the face, in a large photo)."""
         self.crop = crop
         grid = [s for s in shots if s.kind == "grid"]

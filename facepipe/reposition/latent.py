@@ -19,10 +19,10 @@ import numpy as np
 
 from facepipe.attributes.directions import Directions, orthogonal_to
 from facepipe.errors import ConfigError
-from facepipe.face.expression import geometry
-from facepipe.face.pose import Pose, head_pose
 from facepipe.face import landmarks
+from facepipe.face.expression import geometry
 from facepipe.face.landmarks import NoFaceError
+from facepipe.face.pose import Pose, head_pose
 from facepipe.reposition.plan import Shot
 
 __all__ = ["LatentRepositioner", "build", "POSE_LABELS", "EXPRESSION_LABELS", "labels_of", "IDENTITY_LOCK"]
@@ -30,9 +30,28 @@ __all__ = ["LatentRepositioner", "build", "POSE_LABELS", "EXPRESSION_LABELS", "l
 POSE_LABELS = ("yaw", "pitch")
 EXPRESSION_LABELS = ("mouth_opening", "smile_width", "corner_lift", "eye_openness")
 # Attribute directions held fixed while the pose and expression change: who the person is.
-IDENTITY_LOCK = ("Male", "Young", "age", "Pale_Skin", "race_White", "race_Black", "race_Asian", "race_Indian",
-                 "Eyeglasses", "Bald", "Bangs", "Black_Hair", "Blond_Hair", "Brown_Hair", "Gray_Hair",
-                 "No_Beard", "Goatee", "Mustache", "Big_Nose", "Heavy_Makeup")
+IDENTITY_LOCK = (
+    "Male",
+    "Young",
+    "age",
+    "Pale_Skin",
+    "race_White",
+    "race_Black",
+    "race_Asian",
+    "race_Indian",
+    "Eyeglasses",
+    "Bald",
+    "Bangs",
+    "Black_Hair",
+    "Blond_Hair",
+    "Brown_Hair",
+    "Gray_Hair",
+    "No_Beard",
+    "Goatee",
+    "Mustache",
+    "Big_Nose",
+    "Heavy_Makeup",
+)
 # Each expression at intensity 1: the change of each geometry label, in face widths (eye: of eye width).
 EXPRESSION_MOVES = {
     "neutral": {},
@@ -65,14 +84,22 @@ class LatentRepositioner:
     name = "latent"
     expressions = tuple(EXPRESSION_MOVES)
 
-    def __init__(self, generator: Any, landmarker: landmarks.FaceLandmarker, directions: Directions,
-                 pose_tolerance: float = 2.0, max_pose_steps: int = 8):
+    def __init__(
+        self,
+        generator: Any,
+        landmarker: landmarks.FaceLandmarker,
+        directions: Directions,
+        pose_tolerance: float = 2.0,
+        max_pose_steps: int = 8,
+    ):
         self.generator, self.landmarker = generator, landmarker
         self.tolerance, self.max_steps = pose_tolerance, max_pose_steps
         for name in (*POSE_LABELS, *EXPRESSION_LABELS):
             if not np.isfinite(directions.scale(name)) or directions.scale(name) <= 0:
-                raise ConfigError(f"direction {name!r} has no regression slope; valid: directions learned by "
-                                  "`learn_directions` (method regression for pose and expression labels)")
+                raise ConfigError(
+                    f"direction {name!r} has no regression slope; valid: directions learned by "
+                    "`learn_directions` (method regression for pose and expression labels)"
+                )
         lock = [directions[n] for n in IDENTITY_LOCK if n in directions.names]
         self._pose = {}
         for name in POSE_LABELS:
@@ -80,8 +107,10 @@ class LatentRepositioner:
             self._pose[name] = (orthogonal_to(directions[name], lock + other), directions.scale(name))
         self._expr = {}
         for name in EXPRESSION_LABELS:
-            self._expr[name] = (orthogonal_to(directions[name], lock + [directions[n] for n in POSE_LABELS]),
-                                directions.scale(name))
+            self._expr[name] = (
+                orthogonal_to(directions[name], lock + [directions[n] for n in POSE_LABELS]),
+                directions.scale(name),
+            )
 
     def prepare(self, image: np.ndarray, latent: Optional[np.ndarray] = None) -> PreparedLatent:
         if latent is None:
@@ -100,7 +129,9 @@ class LatentRepositioner:
 
     def _expression(self, z: np.ndarray, name: str, intensity: float) -> np.ndarray:
         if name not in EXPRESSION_MOVES:
-            raise ConfigError(f"reposition=latent cannot make expression {name!r}; valid: {', '.join(EXPRESSION_MOVES)}")
+            raise ConfigError(
+                f"reposition=latent cannot make expression {name!r}; valid: {', '.join(EXPRESSION_MOVES)}"
+            )
         for label, change in EXPRESSION_MOVES[name].items():
             direction, slope = self._expr[label]
             z = z + float(np.clip(intensity * change / slope, -MAX_MOVE, MAX_MOVE)) * direction
@@ -142,7 +173,9 @@ def build(cfg: Any, models: Any, job: Any = None) -> LatentRepositioner:
     from facepipe.backends import load_factory
 
     if job is None:
-        raise ConfigError("reposition=latent needs the job config (generator, directions); valid: run it through a stage")
+        raise ConfigError(
+            "reposition=latent needs the job config (generator, directions); valid: run it through a stage"
+        )
     generator = load_factory(job.generator._target_, "generator")(job.generator, models)
     path = directions_path(job.directions.dir, job.generator.name)
     directions = load(path).check_latent_dim(generator.latent_dim, str(path))

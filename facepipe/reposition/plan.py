@@ -40,8 +40,11 @@ class Shot:
 def grid_shots(max_angle: int, step: int) -> list[Shot]:
     """Every (yaw, pitch) in -max_angle..+max_angle by `step` (both ends included when on the grid)."""
     values = list(range(-max_angle, max_angle + 1, step))
-    return [Shot(name=f"grid_y{yaw:+03d}_p{pitch:+03d}", kind="grid", yaw=float(yaw), pitch=float(pitch))
-            for pitch in values for yaw in values]
+    return [
+        Shot(name=f"grid_y{yaw:+03d}_p{pitch:+03d}", kind="grid", yaw=float(yaw), pitch=float(pitch))
+        for pitch in values
+        for yaw in values
+    ]
 
 
 def random_shots(seed: int, n: int, sweep: SweepConf, expressions: ExpressionsConf) -> list[Shot]:
@@ -53,11 +56,22 @@ def random_shots(seed: int, n: int, sweep: SweepConf, expressions: ExpressionsCo
         yaw, pitch, roll = rng.uniform(-1, 1, 3) * [sweep.yaw_range, sweep.pitch_range, sweep.roll_range]
         gaze_yaw, gaze_pitch = rng.uniform(-1, 1, 2) * sweep.gaze_range
         expression = str(expressions.names[rng.integers(len(expressions.names))])
-        intensity = 0.0 if expression == "neutral" else rng.uniform(expressions.intensity_min, expressions.intensity_max)
-        shots.append(Shot(name=f"random_{k:04d}", kind="random", yaw=round(float(yaw), 2),
-                          pitch=round(float(pitch), 2), roll=round(float(roll), 2),
-                          gaze_yaw=round(float(gaze_yaw), 2), gaze_pitch=round(float(gaze_pitch), 2),
-                          expression=expression, intensity=round(float(intensity), 3)))
+        intensity = (
+            0.0 if expression == "neutral" else rng.uniform(expressions.intensity_min, expressions.intensity_max)
+        )
+        shots.append(
+            Shot(
+                name=f"random_{k:04d}",
+                kind="random",
+                yaw=round(float(yaw), 2),
+                pitch=round(float(pitch), 2),
+                roll=round(float(roll), 2),
+                gaze_yaw=round(float(gaze_yaw), 2),
+                gaze_pitch=round(float(gaze_pitch), 2),
+                expression=expression,
+                intensity=round(float(intensity), 3),
+            )
+        )
     return shots
 
 

@@ -24,9 +24,9 @@ import numpy as np
 from facepipe import io
 from facepipe.backends import load_factory
 from facepipe.config import FacepipeConfig
+from facepipe.face import landmarks
 from facepipe.face.pose import Pose
 from facepipe.models.registry import ModelStore
-from facepipe.face import landmarks
 from facepipe.reposition.plan import Shot
 
 __all__ = ["Produced", "produce", "repositioner_for", "MIN_SHOTS_PER_WORKER"]
@@ -73,8 +73,14 @@ def _in_worker(shot: Shot, existing: Optional[Path]) -> Produced:
     return _one(*_worker["parts"], shot, existing)
 
 
-def produce(cfg: FacepipeConfig, models: ModelStore, repositioner: Any, prepared: Any, shots: list[Shot],
-            existing: Callable[[Shot], Optional[Path]]) -> Iterator[Produced]:
+def produce(
+    cfg: FacepipeConfig,
+    models: ModelStore,
+    repositioner: Any,
+    prepared: Any,
+    shots: list[Shot],
+    existing: Callable[[Shot], Optional[Path]],
+) -> Iterator[Produced]:
     """Each of `shots` in order: read from `existing(shot)` when that is a path, else rendered from
     `prepared` (`repositioner.prepare`'s). `repositioner` renders here when the work is too small for
     `cfg.reposition.workers` processes, when that is 1, or when this is a worker process."""
@@ -90,8 +96,12 @@ def produce(cfg: FacepipeConfig, models: ModelStore, repositioner: Any, prepared
         for shot, path in zip(shots, found):
             yield _one(repositioner, prepared, measurer, shot, path)
         return
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker,
-                               initargs=(cfg, models.cache_dir, models.catalog, prepared))
+    pool = ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_start_worker,
+        initargs=(cfg, models.cache_dir, models.catalog, prepared),
+    )
     try:
         pending: deque = deque()
         for shot, path in zip(shots, found):

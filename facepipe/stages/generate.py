@@ -51,8 +51,13 @@ def person_config_yaml(cfg: FacepipeConfig) -> str:
     return yaml.safe_dump({key: tree[key] for key in ("seed", "generator", "attributes")}, sort_keys=False)
 
 
-def run(cfg: FacepipeConfig, out_root: Path, models: ModelStore, tracker: Tracker,
-        usable: Optional[Callable[[np.ndarray], bool]] = None) -> GeneratedPerson:
+def run(
+    cfg: FacepipeConfig,
+    out_root: Path,
+    models: ModelStore,
+    tracker: Tracker,
+    usable: Optional[Callable[[np.ndarray], bool]] = None,
+) -> GeneratedPerson:
     """Generate the person of `cfg` into `out_root/<person id>/`.
 
     `usable(face)` decides whether a sampled face can go on (the reposition stage needs landmarks);
@@ -80,9 +85,14 @@ def run(cfg: FacepipeConfig, out_root: Path, models: ModelStore, tracker: Tracke
     manifest = {
         "id": pid,
         "seed": cfg.seed,
-        "generator": {"name": generator.name, "model": spec.name, "sha256": spec.sha256,
-                      "latent_dim": generator.latent_dim, "resolution": generator.resolution,
-                      "truncation": cfg.generator.truncation},
+        "generator": {
+            "name": generator.name,
+            "model": spec.name,
+            "sha256": spec.sha256,
+            "latent_dim": generator.latent_dim,
+            "resolution": generator.resolution,
+            "truncation": cfg.generator.truncation,
+        },
         "tries": tries,
         "attributes": edit_record(cfg, edited, provenance),
         "files": files,
@@ -96,16 +106,21 @@ def run(cfg: FacepipeConfig, out_root: Path, models: ModelStore, tracker: Tracke
         tracker.log_artifact(person_dir / name, "person")
     tracker.log_metrics({"generate_s": seconds, "generate_tries": tries})
     if edited is not None:
-        tracker.log_metrics({f"edit.{k}.{n}": float(v) for k, part in
-                             (("steps", edited.steps), ("before", edited.before), ("after", edited.after))
-                             for n, v in ((n, np.ravel(x)[0]) for n, x in part.items())})
+        tracker.log_metrics(
+            {
+                f"edit.{k}.{n}": float(v)
+                for k, part in (("steps", edited.steps), ("before", edited.before), ("after", edited.after))
+                for n, v in ((n, np.ravel(x)[0]) for n, x in part.items())
+            }
+        )
     tracker.log_dataset(person_dir, name=pid, digest=io.sha256_bytes(face_png + latent.tobytes()), context="generated")
     log.info("person %s -> %s", pid, person_dir)
     return GeneratedPerson(id=pid, dir=person_dir, face=face, latent=latent, seconds=seconds, tries=tries)
 
 
-def from_photo(cfg: FacepipeConfig, out_root: Path, tracker: Tracker,
-               usable: Optional[Callable[[np.ndarray], bool]] = None) -> GeneratedPerson:
+def from_photo(
+    cfg: FacepipeConfig, out_root: Path, tracker: Tracker, usable: Optional[Callable[[np.ndarray], bool]] = None
+) -> GeneratedPerson:
     """A person folder for the face photo `cfg.reposition.image`, named `photo-<12 hex of its pixels>`.
 
     Holds `face.png` (the photo as RGB PNG), `config.yaml` (the photo's path) and `person.json`
@@ -125,17 +140,23 @@ def from_photo(cfg: FacepipeConfig, out_root: Path, tracker: Tracker,
     except ConfigError:
         raise ConfigError(f"reposition.image={str(path)!r} is not a readable image; {valid}") from None
     if usable is not None and not usable(face):
-        raise NoFaceError(f"no face found in the {face.shape[1]}x{face.shape[0]} image reposition.image={str(path)!r}; "
-                          "valid: a photo with one clearly visible face")
+        raise NoFaceError(
+            f"no face found in the {face.shape[1]}x{face.shape[0]} image reposition.image={str(path)!r}; "
+            "valid: a photo with one clearly visible face"
+        )
     pid = "photo-" + io.sha256_bytes(face.tobytes() + repr(face.shape).encode())[:12]
     person_dir = io.ensure_writable_dir(Path(out_root) / pid)
     face_png = io.encode_image(face, "png")
     io.publish_bytes(person_dir / FACE_FILE, face_png, cfg.overwrite)
-    io.publish_bytes(person_dir / CONFIG_FILE, yaml.safe_dump({"reposition": {"image": str(path)}}).encode(),
-                     cfg.overwrite)
-    manifest = {"id": pid, "source": {"image": str(path), "sha256": io.sha256_file(path),
-                                      "width": face.shape[1], "height": face.shape[0]},
-                "files": {FACE_FILE: io.sha256_bytes(face_png)}, "facepipe_version": __version__}
+    io.publish_bytes(
+        person_dir / CONFIG_FILE, yaml.safe_dump({"reposition": {"image": str(path)}}).encode(), cfg.overwrite
+    )
+    manifest = {
+        "id": pid,
+        "source": {"image": str(path), "sha256": io.sha256_file(path), "width": face.shape[1], "height": face.shape[0]},
+        "files": {FACE_FILE: io.sha256_bytes(face_png)},
+        "facepipe_version": __version__,
+    }
     io.write_json(person_dir / MANIFEST_FILE, manifest, cfg.overwrite)
     tracker.set_tags({"person_id": pid, "source_image": str(path)})
     tracker.log_artifact(person_dir / MANIFEST_FILE, "person")

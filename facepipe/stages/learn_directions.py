@@ -17,10 +17,10 @@ from facepipe.attributes import classifier, directions
 from facepipe.attributes.vocabulary import OUTPUTS, value_range
 from facepipe.backends import load_factory
 from facepipe.config import FacepipeConfig
-from facepipe.generate import sample_latents
-from facepipe.generate.edit import latent_scorer
 from facepipe.face import landmarks
 from facepipe.face.landmarks import NoFaceError
+from facepipe.generate import sample_latents
+from facepipe.generate.edit import latent_scorer
 from facepipe.reposition.latent import EXPRESSION_LABELS, POSE_LABELS, labels_of
 
 __all__ = ["run", "heatmap"]
@@ -71,8 +71,9 @@ def run(cfg: FacepipeConfig, models, tracker) -> Path:
     pose = pose_directions(generator, landmarks.build(models), z[: dc.n_pose_samples])
     d = d.merged(pose)
     d.meta.update({k: pose.meta[k] for k in ("pose_samples", "pose_landmarked")})
-    d.meta.update({"generator": generator.name, "seed": dc.seed,
-                   "guide_weights_sha256": guide.card.get("weights_sha256", "")})
+    d.meta.update(
+        {"generator": generator.name, "seed": dc.seed, "guide_weights_sha256": guide.card.get("weights_sha256", "")}
+    )
     out = directions.directions_path(cfg.directions.dir, cfg.generator.name)
     out.parent.mkdir(parents=True, exist_ok=True)
     directions.save(out, d)
@@ -81,6 +82,10 @@ def run(cfg: FacepipeConfig, models, tracker) -> Path:
         heatmap(d, png)
         tracker.log_artifact(png, "directions")
     tracker.log_artifact(out, "directions")
-    tracker.log_metrics({"directions.n_samples": dc.n_samples,
-                         "directions.max_abs_offdiag_cosine": float(np.abs(d.cosine_similarity() - np.eye(len(d.names))).max())})
+    tracker.log_metrics(
+        {
+            "directions.n_samples": dc.n_samples,
+            "directions.max_abs_offdiag_cosine": float(np.abs(d.cosine_similarity() - np.eye(len(d.names))).max()),
+        }
+    )
     return out

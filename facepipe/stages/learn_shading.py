@@ -23,14 +23,13 @@ import cv2
 import numpy as np
 
 from facepipe.config import ShadingConf
-from facepipe.face import emotion
-from facepipe.face.emotion import EMOTIONS
-from facepipe.io import sha256_file, write_json
-from facepipe.face import landmarks
-from facepipe.reposition.mesh import smile_shape
-from facepipe.face.landmarks import NoFaceError
-from facepipe.reposition.mesh.shading import ShadingModel, learn
 from facepipe.data.hr_faces import FILES, load_hr_faces
+from facepipe.face import emotion, landmarks
+from facepipe.face.emotion import EMOTIONS
+from facepipe.face.landmarks import NoFaceError
+from facepipe.io import sha256_file, write_json
+from facepipe.reposition.mesh import smile_shape
+from facepipe.reposition.mesh.shading import ShadingModel, learn
 
 __all__ = ["run", "label_faces", "preview"]
 
@@ -49,7 +48,11 @@ def label_faces(images: np.ndarray, min_side: int, landmarker, fer) -> tuple[lis
         kept.append(i)
         meshes.append(points)
         probs.append([scores[e] for e in EMOTIONS])
-    return kept, np.array(meshes, np.float32).reshape(-1, 468, 3), np.array(probs, np.float32).reshape(-1, len(EMOTIONS))
+    return (
+        kept,
+        np.array(meshes, np.float32).reshape(-1, 468, 3),
+        np.array(probs, np.float32).reshape(-1, len(EMOTIONS)),
+    )
 
 
 def _working(image: np.ndarray, min_side: int) -> np.ndarray:
@@ -74,10 +77,20 @@ def run(cfg: ShadingConf, models, tracker) -> Path:
         kept, meshes, probs = label_faces(images, cfg.min_side, landmarker, fer)
         sets[name] = (images, kept, meshes, probs)
         tar = Path(cfg.data_dir) / FILES[name]
-        data[name] = {"file": tar.name, "sha256": sha256_file(tar), "limit": limit, "images": len(images),
-                      "landmarked": len(kept), "first": names[0], "last": names[-1]}
-    faces = ((_working(images[i], cfg.min_side), meshes[k], probs[k])
-             for images, kept, meshes, probs in sets.values() for k, i in enumerate(kept))
+        data[name] = {
+            "file": tar.name,
+            "sha256": sha256_file(tar),
+            "limit": limit,
+            "images": len(images),
+            "landmarked": len(kept),
+            "first": names[0],
+            "last": names[-1],
+        }
+    faces = (
+        (_working(images[i], cfg.min_side), meshes[k], probs[k])
+        for images, kept, meshes, probs in sets.values()
+        for k, i in enumerate(kept)
+    )
     all_meshes = np.concatenate([s[2] for s in sets.values()])
     all_probs = np.concatenate([s[3] for s in sets.values()])
     model = learn(faces, all_meshes, cfg.side, cfg.highpass_sigma, cfg.min_faces)
@@ -86,22 +99,37 @@ def run(cfg: ShadingConf, models, tracker) -> Path:
     smile, amounts = smile_shape.learn(all_meshes, all_probs)
     smile.save(cfg.smile_file)
     top = all_probs.argmax(1)
-    card = {"data": data, "labels": "fer_emotion probabilities (soft, weight p^2 per emotion)",
-            "top_label_counts": {e: int((top == i).sum()) for i, e in enumerate(EMOTIONS)},
-            "effective_faces": {e: round(w, 1) for e, w in model.faces.items()},
-            "maps": list(model.maps), "no_map_below_effective_faces": cfg.min_faces,
-            "min_side": cfg.min_side, "side": cfg.side, "highpass_sigma": cfg.highpass_sigma,
-            "smile_shape": {"file": Path(cfg.smile_file).name, "threshold": round(smile.threshold, 3),
-                            "threshold_is": f"percentile {smile_shape.THRESHOLD_PERCENTILE:g} of the faces read as neutral",
-                            "amount_percentiles_10_50_90": {
-                                e: [round(float(v), 3) for v in np.percentile(amounts[top == i], [10, 50, 90])]
-                                for i, e in enumerate(EMOTIONS) if (top == i).any()}}}
+    card = {
+        "data": data,
+        "labels": "fer_emotion probabilities (soft, weight p^2 per emotion)",
+        "top_label_counts": {e: int((top == i).sum()) for i, e in enumerate(EMOTIONS)},
+        "effective_faces": {e: round(w, 1) for e, w in model.faces.items()},
+        "maps": list(model.maps),
+        "no_map_below_effective_faces": cfg.min_faces,
+        "min_side": cfg.min_side,
+        "side": cfg.side,
+        "highpass_sigma": cfg.highpass_sigma,
+        "smile_shape": {
+            "file": Path(cfg.smile_file).name,
+            "threshold": round(smile.threshold, 3),
+            "threshold_is": f"percentile {smile_shape.THRESHOLD_PERCENTILE:g} of the faces read as neutral",
+            "amount_percentiles_10_50_90": {
+                e: [round(float(v), 3) for v in np.percentile(amounts[top == i], [10, 50, 90])]
+                for i, e in enumerate(EMOTIONS)
+                if (top == i).any()
+            },
+        },
+    }
     card_path = out.with_suffix(".json")
     write_json(card_path, card, overwrite=True)
     picture = out.with_suffix(".png")
     preview(model, picture)
-    tracker.log_metrics({**{f"shading.effective_faces.{e}": w for e, w in model.faces.items()},
-                         "shading.smile_threshold": smile.threshold})
+    tracker.log_metrics(
+        {
+            **{f"shading.effective_faces.{e}": w for e, w in model.faces.items()},
+            "shading.smile_threshold": smile.threshold,
+        }
+    )
     for p in (out, card_path, picture, Path(cfg.smile_file)):
         tracker.log_artifact(p, "shading")
     return out

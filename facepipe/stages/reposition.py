@@ -26,14 +26,14 @@ import numpy as np
 from tqdm import tqdm
 
 from facepipe import io
-from facepipe.layout import CONTACT_SHEET_FILE, DATASET_DIR, LABELS_FILE, REPOSITION_SETTINGS_FILE, dataset_image
 from facepipe.config import FacepipeConfig, to_dict
 from facepipe.errors import ConfigError
 from facepipe.evaluate.dataset import pose_errors
+from facepipe.layout import CONTACT_SHEET_FILE, DATASET_DIR, LABELS_FILE, REPOSITION_SETTINGS_FILE, dataset_image
 from facepipe.models.registry import ModelStore
+from facepipe.reposition import render_pool
 from facepipe.reposition.contact_sheet import ContactSheet
 from facepipe.reposition.plan import LabelRow, Shot, plan, write_labels
-from facepipe.reposition import render_pool
 from facepipe.tracking import Tracker
 
 __all__ = ["RepositionResult", "run"]
@@ -59,16 +59,26 @@ def _settings(cfg: FacepipeConfig) -> dict:
     """What owns a dataset folder: a rerun with other settings is a conflict, not a silent mix. The
     shading model counts by content, so a retrained `shading.npz` at the same path is another setting."""
     tree = to_dict(cfg)
-    settings = {"seed": cfg.seed, "sweep": tree["sweep"], "expressions": tree["expressions"],
-                "reposition": {k: v for k, v in tree["reposition"].items() if k not in ("image", "workers")}}
+    settings = {
+        "seed": cfg.seed,
+        "sweep": tree["sweep"],
+        "expressions": tree["expressions"],
+        "reposition": {k: v for k, v in tree["reposition"].items() if k not in ("image", "workers")},
+    }
     if cfg.reposition.name == "mesh" and cfg.reposition.shading:
         shading = io.project_path(cfg.reposition.shading)
         settings["shading_sha256"] = io.sha256_file(shading) if shading.is_file() else None
     return settings
 
 
-def run(cfg: FacepipeConfig, source: np.ndarray, person_dir: Path, models: ModelStore,
-        tracker: Tracker, latent: Optional[np.ndarray] = None) -> RepositionResult:
+def run(
+    cfg: FacepipeConfig,
+    source: np.ndarray,
+    person_dir: Path,
+    models: ModelStore,
+    tracker: Tracker,
+    latent: Optional[np.ndarray] = None,
+) -> RepositionResult:
     """Render the dataset of `source` (`[H, W, 3]` uint8, the person's face) into `person_dir`.
 
     `latent` is the person's generator latent (`[D]`), which the latent backend needs; None for a photo.
@@ -82,11 +92,15 @@ def run(cfg: FacepipeConfig, source: np.ndarray, person_dir: Path, models: Model
     repositioner = render_pool.repositioner_for(cfg, models)
     unsupported = [n for n in cfg.expressions.names if n not in repositioner.expressions]
     if unsupported:
-        raise ConfigError(f"expressions.names={unsupported} cannot be made by reposition={repositioner.name}; "
-                          f"valid: {', '.join(repositioner.expressions)}")
+        raise ConfigError(
+            f"expressions.names={unsupported} cannot be made by reposition={repositioner.name}; "
+            f"valid: {', '.join(repositioner.expressions)}"
+        )
     prepared = repositioner.prepare(source, latent)
     dataset_dir = io.ensure_writable_dir(Path(person_dir) / DATASET_DIR)
-    resuming = io.claim_dir(dataset_dir / REPOSITION_SETTINGS_FILE, _settings(cfg), cfg.overwrite, "dataset settings", "*.png")
+    resuming = io.claim_dir(
+        dataset_dir / REPOSITION_SETTINGS_FILE, _settings(cfg), cfg.overwrite, "dataset settings", "*.png"
+    )
     src_pose = repositioner.source_pose(prepared)
     sheet = ContactSheet(shots, crop=repositioner.face_box(prepared))
     rows: list[LabelRow] = []
@@ -129,14 +143,31 @@ def run(cfg: FacepipeConfig, source: np.ndarray, person_dir: Path, models: Model
     seconds = time.perf_counter() - start
 
     metrics = {f"reposition_{k}": v for k, v in pose_errors(rows).items()} if cfg.reposition.measure else {}
-    metrics.update({"reposition_s": seconds, "reposition_images": len(shots),
-                    "reposition_images_per_s": written / seconds if written else 0.0,
-                    "source_yaw": src_pose.yaw, "source_pitch": src_pose.pitch, "source_roll": src_pose.roll})
+    metrics.update(
+        {
+            "reposition_s": seconds,
+            "reposition_images": len(shots),
+            "reposition_images_per_s": written / seconds if written else 0.0,
+            "source_yaw": src_pose.yaw,
+            "source_pitch": src_pose.pitch,
+            "source_roll": src_pose.roll,
+        }
+    )
     tracker.log_metrics(metrics)
     tracker.log_artifact(labels, "dataset")
     tracker.log_artifact(sheet_path, "dataset")
     digest = hashlib.sha256("".join(hashes).encode()).hexdigest()
-    tracker.log_dataset(dataset_dir, name=f"{Path(person_dir).name}-{DATASET_DIR}", digest=digest, context="repositioned")
+    tracker.log_dataset(
+        dataset_dir, name=f"{Path(person_dir).name}-{DATASET_DIR}", digest=digest, context="repositioned"
+    )
     log.info("reposition: %d images (%d new) -> %s", len(shots), written, dataset_dir)
-    return RepositionResult(dir=dataset_dir, files=files, labels=labels, contact_sheet=sheet_path, rows=rows,
-                            metrics=metrics, written=written, seconds=seconds)
+    return RepositionResult(
+        dir=dataset_dir,
+        files=files,
+        labels=labels,
+        contact_sheet=sheet_path,
+        rows=rows,
+        metrics=metrics,
+        written=written,
+        seconds=seconds,
+    )

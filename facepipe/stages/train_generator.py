@@ -20,11 +20,28 @@ import numpy as np
 
 from facepipe.config import TrainGeneratorConf
 
-__all__ = ["run", "export", "resume_path", "sheet_inputs", "write_sheet", "export_snapshot", "load_snapshot",
-           "export_weights", "default_run_dir"]
+__all__ = [
+    "run",
+    "export",
+    "resume_path",
+    "sheet_inputs",
+    "write_sheet",
+    "export_snapshot",
+    "load_snapshot",
+    "export_weights",
+    "default_run_dir",
+]
 
 SHEET_ROWS = [  # (age, male, ethnicity code) of each sample-sheet row; columns are 8 latents
-    (25, 1, 0), (25, 0, 0), (40, 1, 1), (30, 0, 2), (60, 1, 3), (70, 0, 0), (8, 1, 2), (50, 0, 1)]
+    (25, 1, 0),
+    (25, 0, 0),
+    (40, 1, 1),
+    (30, 0, 2),
+    (60, 1, 3),
+    (70, 0, 0),
+    (8, 1, 2),
+    (50, 0, 1),
+]
 
 
 def resume_path(cfg: TrainGeneratorConf) -> Path:
@@ -71,8 +88,11 @@ def export_snapshot(trainer: Any, path: Path) -> None:
     """fp16 weights of G, G_ema and D plus the step and settings: a compact resumable checkpoint."""
     from facepipe.io import atomic_write
 
-    arrays = {f"{net}/{w.path}": w.numpy().astype(np.float16)
-              for net in ("G", "G_ema", "D") for w in getattr(trainer, net).weights}
+    arrays = {
+        f"{net}/{w.path}": w.numpy().astype(np.float16)
+        for net in ("G", "G_ema", "D")
+        for w in getattr(trainer, net).weights
+    }
     arrays["step"] = np.array(int(trainer.step.numpy()))
     arrays["settings"] = np.array(json.dumps(asdict(trainer.settings)))
     with atomic_write(path) as f:
@@ -176,8 +196,13 @@ def run(cfg: TrainGeneratorConf, tracker: Any = None, log: Any = print) -> dict:
     on_checkpoint(step, final=True)
     weights = export(cfg, trainer=trainer)
     export_snapshot(trainer, weights.with_name(f"{cfg.name}.resume.npz"))
-    return {"step": step, "kimg": step * settings.batch_size / 1000, "seconds": time.time() - started,
-            "run_dir": str(run_dir), "weights": str(weights)}
+    return {
+        "step": step,
+        "kimg": step * settings.batch_size / 1000,
+        "seconds": time.time() - started,
+        "run_dir": str(run_dir),
+        "weights": str(weights),
+    }
 
 
 def training_labels(cfg: TrainGeneratorConf, resolution: int) -> dict[str, np.ndarray]:
@@ -186,12 +211,16 @@ def training_labels(cfg: TrainGeneratorConf, resolution: int) -> dict[str, np.nd
 
     faces = utkface.load(cfg.data_dir, resolution, Path.home() / ".cache" / "facepipe" / "data")
     train_idx, _ = utkface.held_out_split(len(faces.images), cfg.split_seed)
-    return {"age": faces.age[train_idx].astype(np.uint8), "male": faces.male[train_idx].astype(np.uint8),
-            "ethnicity": faces.ethnicity[train_idx].astype(np.uint8)}
+    return {
+        "age": faces.age[train_idx].astype(np.uint8),
+        "male": faces.male[train_idx].astype(np.uint8),
+        "ethnicity": faces.ethnicity[train_idx].astype(np.uint8),
+    }
 
 
-def export(cfg: TrainGeneratorConf, out_dir: Optional[str] = None, card: Optional[dict] = None,
-           trainer: Any = None) -> Path:
+def export(
+    cfg: TrainGeneratorConf, out_dir: Optional[str] = None, card: Optional[dict] = None, trainer: Any = None
+) -> Path:
     """Write the run's latest EMA generator (from `trainer`, else its checkpoint) to `<out_dir>/<name>.npz`
     with its card."""
     from facepipe.generate.gan_train import GanTrainer
@@ -203,8 +232,14 @@ def export(cfg: TrainGeneratorConf, out_dir: Optional[str] = None, card: Optiona
     step = int(trainer.step.numpy())
     if step == 0:
         raise ValueError(f"run {str(run_dir)!r} has no checkpoint to export")
-    info = {"name": cfg.name, "step": step, "kimg": step * settings.batch_size / 1000,
-            "data": "UTKFace 200 px (../shared/data/utkface-200px.tar), training split of "
-                    f"utkface.held_out_split(seed={cfg.split_seed}); research-only licence",
-            **(card or {})}
-    return export_weights(trainer, Path(out_dir or cfg.out_dir), cfg.name, training_labels(cfg, settings.resolution), info)
+    info = {
+        "name": cfg.name,
+        "step": step,
+        "kimg": step * settings.batch_size / 1000,
+        "data": "UTKFace 200 px (../shared/data/utkface-200px.tar), training split of "
+        f"utkface.held_out_split(seed={cfg.split_seed}); research-only licence",
+        **(card or {}),
+    }
+    return export_weights(
+        trainer, Path(out_dir or cfg.out_dir), cfg.name, training_labels(cfg, settings.resolution), info
+    )

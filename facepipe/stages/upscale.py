@@ -15,9 +15,9 @@ import numpy as np
 from tqdm import tqdm
 
 from facepipe import io
-from facepipe.layout import UPSCALE_SETTINGS_FILE
 from facepipe.backends import load_factory
 from facepipe.config import FacepipeConfig, UpscalerConf
+from facepipe.layout import UPSCALE_SETTINGS_FILE
 from facepipe.models.registry import ModelStore
 from facepipe.tracking import Tracker
 
@@ -41,16 +41,26 @@ def list_images(src_dir: Path, exclude: tuple[Path, ...] = ()) -> list[Path]:
     """Image files under `src_dir` (recursively, sorted), skipping anything inside `exclude`."""
     excluded = [p.resolve() for p in exclude]
     return sorted(
-        p for p in Path(src_dir).rglob("*")
-        if p.suffix.lower() in _IMAGE_SUFFIXES and p.is_file() and not p.name.startswith(".")
+        p
+        for p in Path(src_dir).rglob("*")
+        if p.suffix.lower() in _IMAGE_SUFFIXES
+        and p.is_file()
+        and not p.name.startswith(".")
         and not any(p.resolve().is_relative_to(e) for e in excluded)
     )
 
 
 def _settings(cfg: UpscalerConf) -> dict:
     """The upscaler settings that own an output folder."""
-    return {"target": cfg._target_, "name": cfg.name, "output_size": cfg.output_size, "format": cfg.format,
-            "quality": cfg.quality, "png_level": cfg.png_level, "models": list(cfg.models)}
+    return {
+        "target": cfg._target_,
+        "name": cfg.name,
+        "output_size": cfg.output_size,
+        "format": cfg.format,
+        "quality": cfg.quality,
+        "png_level": cfg.png_level,
+        "models": list(cfg.models),
+    }
 
 
 def _batches(items: Iterable[tuple[Path, np.ndarray]], size: int) -> Iterator[list[tuple[Path, np.ndarray]]]:
@@ -65,8 +75,14 @@ def _batches(items: Iterable[tuple[Path, np.ndarray]], size: int) -> Iterator[li
         yield batch
 
 
-def run(cfg: FacepipeConfig, src_dir: Path, dst_dir: Path, models: ModelStore, tracker: Tracker,
-        exclude: tuple[Path, ...] = ()) -> UpscaleResult:
+def run(
+    cfg: FacepipeConfig,
+    src_dir: Path,
+    dst_dir: Path,
+    models: ModelStore,
+    tracker: Tracker,
+    exclude: tuple[Path, ...] = (),
+) -> UpscaleResult:
     """Upscale every image under `src_dir` into `dst_dir` (same relative paths, extension per format).
 
     Resumable: with the same settings, destinations already present (complete, thanks to atomic
@@ -91,8 +107,10 @@ def run(cfg: FacepipeConfig, src_dir: Path, dst_dir: Path, models: ModelStore, t
 
     # Encoding a 1024 px image costs more than upscaling it; zlib and libjpeg release the GIL, so
     # each batch is written by a thread per core.
-    with tqdm(total=len(todo), desc=f"upscale {ucfg.name}", unit="img", disable=len(todo) < 2) as bar, \
-            ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+    with (
+        tqdm(total=len(todo), desc=f"upscale {ucfg.name}", unit="img", disable=len(todo) < 2) as bar,
+        ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool,
+    ):
         for batch in _batches(images, ucfg.batch_size):
             out = upscaler.upscale(np.stack([image for _, image in batch]))
             list(pool.map(write, [target for target, _ in batch], out))
@@ -101,7 +119,12 @@ def run(cfg: FacepipeConfig, src_dir: Path, dst_dir: Path, models: ModelStore, t
 
     digest = hashlib.sha256(b"".join(io.sha256_file(t).encode() for t in targets)).hexdigest()
     tracker.set_tags({f"model.{name}.sha256": models.spec(name).sha256 for name in ucfg.models})
-    tracker.log_metrics({"upscale_s": seconds, "upscale_images": len(targets),
-                         "upscale_images_per_s": len(todo) / seconds if todo else 0.0})
+    tracker.log_metrics(
+        {
+            "upscale_s": seconds,
+            "upscale_images": len(targets),
+            "upscale_images_per_s": len(todo) / seconds if todo else 0.0,
+        }
+    )
     tracker.log_dataset(dst_dir, name=dst_dir.name, digest=digest, context="upscaled")
     return UpscaleResult(dir=dst_dir, files=targets, written=len(todo), seconds=seconds)

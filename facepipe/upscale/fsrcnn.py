@@ -28,7 +28,6 @@ __all__ = ["build_model", "read_graph_constants", "load_graph_constants", "FSRCN
 SCALES = (2, 4)
 
 
-
 class _BiasAdd(keras().layers.Layer):
     """A learnable per-channel bias on its own (FSRCNN's graph adds it after the pixel shuffle)."""
 
@@ -37,6 +36,7 @@ class _BiasAdd(keras().layers.Layer):
 
     def call(self, x: Any) -> Any:
         return x + self.bias
+
 
 def build_model(scale: int, d: int = 56, s: int = 12, m: int = 4) -> Any:
     """Keras FSRCNN: luma `[N, H, W, 1]` float32 in [0, 1] -> `[N, H*scale, W*scale, 1]`."""
@@ -121,13 +121,16 @@ class FSRCNN:
         # One traced graph per model for any input size: ~3x faster than eager Keras calls (measured).
         tf = tensorflow()
         spec = [tf.TensorSpec([None, None, None, 1], tf.float32)]
-        self._graphs = {s: tf.function(lambda y, m=m: m(y, training=False), input_signature=spec)
-                        for s, m in self.models.items()}
+        self._graphs = {
+            s: tf.function(lambda y, m=m: m(y, training=False), input_signature=spec) for s, m in self.models.items()
+        }
 
     def _luma_pass(self, y: np.ndarray, scale: int) -> np.ndarray:
         """`[N, h, w]` uint8 luma -> `[N, h*scale, w*scale]` uint8."""
-        out = [self._graphs[scale](y[i : i + self.batch_size, ..., None].astype(np.float32) / 255.0).numpy()[..., 0]
-               for i in range(0, len(y), self.batch_size)]
+        out = [
+            self._graphs[scale](y[i : i + self.batch_size, ..., None].astype(np.float32) / 255.0).numpy()[..., 0]
+            for i in range(0, len(y), self.batch_size)
+        ]
         return np.clip(np.rint(np.concatenate(out) * 255.0), 0, 255).astype(np.uint8)
 
     def upscale(self, images: np.ndarray) -> np.ndarray:

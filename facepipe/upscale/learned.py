@@ -67,10 +67,12 @@ class LearnedUpscaler:
         out = np.empty((n, h * s, w * s, 3), np.uint8)
         for y0, y1, ky0, ky1 in tiles(h, self.tile, self.overlap):
             for x0, x1, kx0, kx1 in tiles(w, self.tile, self.overlap):
-                sr = np.concatenate([self._run(images[i : i + self.batch_size, y0:y1, x0:x1])
-                                     for i in range(0, n, self.batch_size)])
-                out[:, ky0 * s : ky1 * s, kx0 * s : kx1 * s] = sr[:, (ky0 - y0) * s : (ky1 - y0) * s,
-                                                                  (kx0 - x0) * s : (kx1 - x0) * s]
+                sr = np.concatenate(
+                    [self._run(images[i : i + self.batch_size, y0:y1, x0:x1]) for i in range(0, n, self.batch_size)]
+                )
+                out[:, ky0 * s : ky1 * s, kx0 * s : kx1 * s] = sr[
+                    :, (ky0 - y0) * s : (ky1 - y0) * s, (kx0 - x0) * s : (kx1 - x0) * s
+                ]
         return out
 
     def upscale(self, images: np.ndarray) -> np.ndarray:
@@ -91,13 +93,17 @@ def build(cfg: Any, models: Any) -> LearnedUpscaler:
     if cfg.chain not in CHAINS:
         raise ConfigError(f"upscaler.chain={cfg.chain!r}; valid: {', '.join(CHAINS)}")
     if not cfg.weights:
-        raise ConfigError(f"upscaler {cfg.name!r} has no weights; valid: a registry name or a .h5 path in upscaler.weights")
+        raise ConfigError(
+            f"upscaler {cfg.name!r} has no weights; valid: a registry name or a .h5 path in upscaler.weights"
+        )
     arch = dict(cfg.network)
     scale = int(arch.get("scale", 4))
     network = build_network(arch.get("name"), scale, arch.get("filters"), arch.get("blocks"))
     path = models.path(cfg.weights) if cfg.weights in models.catalog else project_path(Path(cfg.weights))
     if not Path(path).is_file():
-        raise ConfigError(f"upscaler.weights={cfg.weights!r} is neither a registry model nor an existing file; "
-                          "valid: e.g. models/sr/face_edsr_x4.weights.h5")
+        raise ConfigError(
+            f"upscaler.weights={cfg.weights!r} is neither a registry model nor an existing file; "
+            "valid: e.g. models/sr/face_edsr_x4.weights.h5"
+        )
     keras2_h5.load(network, path)
     return LearnedUpscaler(network, scale, cfg.output_size, cfg.name, cfg.chain, cfg.tile, batch_size=cfg.batch_size)

@@ -8,11 +8,12 @@ import tarfile
 
 import numpy as np
 import pytest
-from facepipe.attributes import classifier
-from facepipe.data.faces64 import FaceSet, load_celeba, load_utkface, split
-from facepipe.attributes.vocabulary import CELEBA, OUTPUTS
-from facepipe.errors import CheckpointMismatch, ConfigError
 from PIL import Image
+
+from facepipe.attributes import classifier
+from facepipe.attributes.vocabulary import CELEBA, OUTPUTS
+from facepipe.data.faces64 import FaceSet, load_celeba, load_utkface, split
+from facepipe.errors import CheckpointMismatch, ConfigError
 
 
 def _jpeg(rng, size):
@@ -38,9 +39,14 @@ def shared_like(tmp_path):
         values = ["1" if (i + k) % 2 else "-1" for k in range(40)]
         rows.append(f"{i:06d}.jpg " + " ".join(values))
     (tmp_path / "attrs.txt").write_text("\n".join(rows) + "\n")
-    _tar(tmp_path / "utk.tar", {"unlabeled/41_0_3_20170119171541497.jpg.chip.jpg": _jpeg(rng, (200, 200)),
-                                "unlabeled/7_1_1_20170119171541497.jpg.chip.jpg": _jpeg(rng, (200, 200)),
-                                "unlabeled/39_1_20170116174525125.jpg.chip.jpg": _jpeg(rng, (200, 200))})
+    _tar(
+        tmp_path / "utk.tar",
+        {
+            "unlabeled/41_0_3_20170119171541497.jpg.chip.jpg": _jpeg(rng, (200, 200)),
+            "unlabeled/7_1_1_20170119171541497.jpg.chip.jpg": _jpeg(rng, (200, 200)),
+            "unlabeled/39_1_20170116174525125.jpg.chip.jpg": _jpeg(rng, (200, 200)),
+        },
+    )
     return tmp_path
 
 
@@ -52,7 +58,9 @@ def test_readers_give_64px_faces_and_masked_labels(shared_like):
     u = load_utkface(shared_like / "utk.tar")  # the malformed name (no race) is skipped
     assert len(u.names) == 2 and u.names[0].startswith("41_0_3")
     row = u.labels[0]
-    assert row[OUTPUTS.index("Male")] == 1 and row[OUTPUTS.index("age")] == 41 and row[OUTPUTS.index("race_Indian")] == 1
+    assert (
+        row[OUTPUTS.index("Male")] == 1 and row[OUTPUTS.index("age")] == 41 and row[OUTPUTS.index("race_Indian")] == 1
+    )
     assert u.labels[1, OUTPUTS.index("Male")] == 0 and np.isnan(row[OUTPUTS.index("Smiling")])
     with pytest.raises(ConfigError, match="does not exist; valid: a copy of ../shared/data/"):
         load_utkface(shared_like / "nope.tar")
@@ -92,6 +100,8 @@ def test_train_resumes_and_learns(tmp_path):
 def test_weights_of_another_width_are_refused(tmp_path):
     net = classifier.build_network(4)
     net.save_weights(str(tmp_path / "w.weights.h5"))
-    assert classifier.AttributeClassifier.load(tmp_path / "w.weights.h5", 4).network.count_params() == net.count_params()
+    assert (
+        classifier.AttributeClassifier.load(tmp_path / "w.weights.h5", 4).network.count_params() == net.count_params()
+    )
     with pytest.raises(CheckpointMismatch, match="not attribute-classifier weights of width 8"):
         classifier.AttributeClassifier.load(tmp_path / "w.weights.h5", 8)

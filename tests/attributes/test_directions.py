@@ -8,6 +8,7 @@ import pickle
 
 import numpy as np
 import pytest
+
 from facepipe.attributes import directions as D
 from facepipe.errors import ConfigError, UnsafePickleError
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
+from facepipe.attributes.classifier import scores as scores_of_raw
 from facepipe.attributes.directions import Directions
 from facepipe.attributes.vocabulary import OUTPUTS
 from facepipe.errors import ConfigError
-from facepipe.attributes.classifier import scores as scores_of_raw
 from facepipe.generate.edit import EditSettings, UnreachableTarget, edit, walk, walk_gradient
 
 DIM = 8
@@ -66,7 +67,9 @@ def test_edit_is_deterministic_and_fails_loudly_when_out_of_reach():
     a = edit(z, {"Male": 1.0}, ["Smiling"], d, score, LINEAR)
     b = edit(z, {"Male": 1.0}, ["Smiling"], d, score, LINEAR)
     assert a.z.shape == (DIM,) and np.array_equal(a.z, b.z)
-    with pytest.raises(UnreachableTarget, match=r"attributes.targets.Male=1 not reached within 2 steps of 0.2 \(guide score"):
+    with pytest.raises(
+        UnreachableTarget, match=r"attributes.targets.Male=1 not reached within 2 steps of 0.2 \(guide score"
+    ):
         edit(-3 * d["Male"], {"Male": 1.0}, [], d, score, EditSettings(max_steps=2, walk="linear"))
 
 
@@ -100,11 +103,12 @@ class _CurvedField:
         raw = np.zeros((len(z), len(OUTPUTS)))
         grads = np.zeros((len(z), len(OUTPUTS), DIM))
         s = z @ self.smiling
-        for name, logit, grad in (("Male", 3 * z @ self.male, np.broadcast_to(3 * self.male, (len(z), DIM))),
-                                  ("Smiling", 3 * s, np.broadcast_to(3 * self.smiling, (len(z), DIM))),
-                                  ("Young", 3 * z @ self.young + 3 * s**2,
-                                   3 * self.young + 6 * s[:, None] * self.smiling),
-                                  ("age", (40 + 15 * z @ self.age) / 100, np.broadcast_to(0.15 * self.age, (len(z), DIM)))):
+        for name, logit, grad in (
+            ("Male", 3 * z @ self.male, np.broadcast_to(3 * self.male, (len(z), DIM))),
+            ("Smiling", 3 * s, np.broadcast_to(3 * self.smiling, (len(z), DIM))),
+            ("Young", 3 * z @ self.young + 3 * s**2, 3 * self.young + 6 * s[:, None] * self.smiling),
+            ("age", (40 + 15 * z @ self.age) / 100, np.broadcast_to(0.15 * self.age, (len(z), DIM))),
+        ):
             raw[:, OUTPUTS.index(name)], grads[:, OUTPUTS.index(name)] = logit, grad
         return raw, grads
 
@@ -135,7 +139,9 @@ def test_gradient_walk_reaches_targets():
     r = walk_gradient(z, {"Male": 1.0, "age": 70}, [], field, EditSettings(metric="latent"))
     final = field.scores(r.z)
     assert r.reached["Male"].all() and r.reached["age"].all()
-    assert (final[:, OUTPUTS.index("Male")] >= 0.85).all() and (np.abs(final[:, OUTPUTS.index("age")] - 70) <= 7.5).all()
+    assert (final[:, OUTPUTS.index("Male")] >= 0.85).all() and (
+        np.abs(final[:, OUTPUTS.index("age")] - 70) <= 7.5
+    ).all()
     mid = walk_gradient(z[:5], {"Smiling": 0.5}, [], field, EditSettings(step_size=1.5, tolerance=0.02))
     assert (np.abs(field.scores(mid.z)[:, OUTPUTS.index("Smiling")] - 0.5) <= 0.02).all()  # bisected onto
 

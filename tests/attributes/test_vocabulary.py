@@ -1,4 +1,5 @@
 import pytest
+
 from facepipe.attributes.vocabulary import MISSION_ATTRIBUTES, OUTPUTS, check_targets
 from facepipe.errors import ConfigError
 

@@ -7,8 +7,17 @@ import numpy as np
 import pytest
 from photos import PHOTOS
 
-from facepipe.face.pose import (CANONICAL_FACE, angles, face_frame, frame_pose, from_camera, head_pose, pose_frame,
-                                     rotation_matrix, to_camera)
+from facepipe.face.pose import (
+    CANONICAL_FACE,
+    angles,
+    face_frame,
+    frame_pose,
+    from_camera,
+    head_pose,
+    pose_frame,
+    rotation_matrix,
+    to_camera,
+)
 
 
 def test_angles_invert_rotation_matrix():

@@ -30,8 +30,22 @@ def test_evaluate_sr_cli_writes_the_table(tmp_path):
     faces_tar(tmp_path / "utkface-200px.tar", (200, 200), 4)
     faces_tar(tmp_path / "celeba-10k-89x109.tar", (89, 109), 4)
     out = tmp_path / "sr.json"
-    cmd = [sys.executable, "-m", "facepipe", "evaluate", "sr", "--methods", "bilinear,bicubic", "--speed-images", "4",
-           "--out", str(out), f"sr.data_dir={tmp_path}", "sr.held_out=0.5", "tracking=none"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "facepipe",
+        "evaluate",
+        "sr",
+        "--methods",
+        "bilinear,bicubic",
+        "--speed-images",
+        "4",
+        "--out",
+        str(out),
+        f"sr.data_dir={tmp_path}",
+        "sr.held_out=0.5",
+        "tracking=none",
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
     result = json.loads(out.read_text())
@@ -43,8 +57,19 @@ def test_evaluate_sr_cli_writes_the_table(tmp_path):
 
 
 def test_evaluate_sr_without_data_is_one_line(tmp_path):
-    cmd = [sys.executable, "-m", "facepipe", "evaluate", "sr", "--methods", "bicubic", f"sr.data_dir={tmp_path / 'none'}",
-           "tracking=none", "--out", str(tmp_path / "x.json")]
+    cmd = [
+        sys.executable,
+        "-m",
+        "facepipe",
+        "evaluate",
+        "sr",
+        "--methods",
+        "bicubic",
+        f"sr.data_dir={tmp_path / 'none'}",
+        "tracking=none",
+        "--out",
+        str(tmp_path / "x.json"),
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 2 and proc.stderr.strip().startswith("facepipe: error: training data")
     assert len(proc.stderr.strip().splitlines()) == 1

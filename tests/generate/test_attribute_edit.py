@@ -43,11 +43,17 @@ def test_neutral_is_not_edited(make_cfg, models):
     assert json.loads((person.dir / "person.json").read_text())["attributes"]["applied"] is False
 
 
-@pytest.mark.parametrize("args, expected", [
-    (["attributes.targets.Beardy=1"], "unknown attribute 'Beardy'; valid: 5_o_Clock_Shadow, Arched_Eyebrows"),
-    (["attributes.targets.Male=2"], "attributes.targets.Male=2.0 is out of range; valid: [0, 1]"),
-    (["attributes=old_male", "attributes.lock=[Male]"], "attributes.lock contains 'Male', which attributes.targets edits"),
-])
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["attributes.targets.Beardy=1"], "unknown attribute 'Beardy'; valid: 5_o_Clock_Shadow, Arched_Eyebrows"),
+        (["attributes.targets.Male=2"], "attributes.targets.Male=2.0 is out of range; valid: [0, 1]"),
+        (
+            ["attributes=old_male", "attributes.lock=[Male]"],
+            "attributes.lock contains 'Male', which attributes.targets edits",
+        ),
+    ],
+)
 def test_bad_attribute_requests_exit_2(tmp_path, args, expected):
     proc = run_cli(*args, f"output_dir={tmp_path}", "tracking=none", cwd=tmp_path)
     assert proc.returncode == 2
@@ -58,7 +64,12 @@ def test_bad_attribute_requests_exit_2(tmp_path, args, expected):
 
 def test_direction_file_of_the_wrong_shape_exits_2(tmp_path):
     save(tmp_path / "dirs" / "dcgan_digiface.npz", Directions(["Male"], np.ones((1, 16), np.float32)))
-    proc = run_cli("attributes=old_male", f"directions.dir={tmp_path / 'dirs'}", f"output_dir={tmp_path}",
-                   "tracking=none", cwd=tmp_path)
+    proc = run_cli(
+        "attributes=old_male",
+        f"directions.dir={tmp_path / 'dirs'}",
+        f"output_dir={tmp_path}",
+        "tracking=none",
+        cwd=tmp_path,
+    )
     assert proc.returncode == 2
     assert "directions have latent dimension 16, the generator has 100" in proc.stderr, proc.stderr

@@ -11,8 +11,14 @@ from facepipe.generate.conditional import check_condition, from_file, load_weigh
 from facepipe.generate.gan_train import GanSettings, GanTrainer
 from facepipe.generate.layers import COND_DIM, encode_conditions
 
-TINY = dict(resolution=16, z_dim=8, batch_size=4, g_channels={4: 16, 8: 8, 16: 8},
-            d_channels={16: 8, 8: 8, 4: 16}, r1_interval=2)
+TINY = dict(
+    resolution=16,
+    z_dim=8,
+    batch_size=4,
+    g_channels={4: 16, 8: 8, 16: 8},
+    d_channels={16: 8, 8: 8, 4: 16},
+    r1_interval=2,
+)
 
 
 def _data(n: int = 12) -> tuple[np.ndarray, np.ndarray]:
@@ -51,8 +57,11 @@ def test_export_loads_as_a_generator_and_samples_from_the_training_rows(tmp_path
     images, conds = _data()
     trainer = GanTrainer(GanSettings(**TINY), tmp_path / "run", log=lambda m: None)
     trainer.train(images, conds, until_step=2)
-    labels = {"age": np.array([70, 70], np.uint8), "male": np.array([1, 1], np.uint8),
-              "ethnicity": np.array([2, 2], np.uint8)}
+    labels = {
+        "age": np.array([70, 70], np.uint8),
+        "male": np.array([1, 1], np.uint8),
+        "ethnicity": np.array([2, 2], np.uint8),
+    }
     path = export_weights(trainer, tmp_path / "out", "tiny", labels, {"step": 2})
     gen = from_file(path, "tiny")
     assert gen.latent_dim == 8 + COND_DIM and gen.resolution == 16
@@ -70,10 +79,12 @@ def test_export_loads_as_a_generator_and_samples_from_the_training_rows(tmp_path
 
 
 def test_bad_conditions_and_files_fail_in_one_line(tmp_path):
-    for kwargs, match in [({"ethnicity": "martian"}, "ethnicity='martian' is unknown; valid: white, black"),
-                          ({"age": 150}, "age=150 is out of range; valid: 0 to 100"),
-                          ({"age": -1}, "age=-1 is out of range"),
-                          ({"gender": "x"}, "gender='x' is unknown; valid: male, female")]:
+    for kwargs, match in [
+        ({"ethnicity": "martian"}, "ethnicity='martian' is unknown; valid: white, black"),
+        ({"age": 150}, "age=150 is out of range; valid: 0 to 100"),
+        ({"age": -1}, "age=-1 is out of range"),
+        ({"gender": "x"}, "gender='x' is unknown; valid: male, female"),
+    ]:
         with pytest.raises(ConfigError, match=match) as e:
             check_condition(**kwargs)
         assert "\n" not in str(e.value)

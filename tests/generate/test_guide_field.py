@@ -47,8 +47,9 @@ def test_jacobian_matches_finite_differences(field):
     u = np.random.default_rng(2).standard_normal((8, 100))
     u /= np.linalg.norm(u, axis=1, keepdims=True)
     h = 1e-2
-    numeric = np.stack([(field.raw((z + h * v).astype(np.float32)) - field.raw((z - h * v).astype(np.float32)))[:, columns]
-                        for v in u]) / (2 * h)
+    numeric = np.stack(
+        [(field.raw((z + h * v).astype(np.float32)) - field.raw((z - h * v).astype(np.float32)))[:, columns] for v in u]
+    ) / (2 * h)
     analytic = np.einsum("nkd,vd->vnk", jacobian, u)
     for k in range(len(columns)):
         a, n = analytic[..., k].ravel(), numeric[..., k].ravel()
@@ -72,6 +73,7 @@ def test_image_metric_measures_how_much_a_step_changes_the_face(field):
     u = np.random.default_rng(4).standard_normal((6, 100))
     u /= np.linalg.norm(u, axis=1, keepdims=True)
     h = 1e-2
+
     def image(x):
         return field.generator.model(x.astype(np.float32), training=False).numpy().reshape(len(x), -1)
 
@@ -80,4 +82,6 @@ def test_image_metric_measures_how_much_a_step_changes_the_face(field):
     assert np.corrcoef(numeric.ravel(), analytic.ravel())[0, 1] > 0.95
     assert np.abs(analytic - numeric).mean() < 0.1 * numeric.mean()
     ridged = np.linalg.inv(field.image_metric_inverse(z[:1], ridge=1.0)[0])
-    assert np.allclose(ridged - metric[0], np.trace(metric[0]) / 100 * np.eye(100), rtol=1e-3, atol=1e-3 * np.trace(metric[0]) / 100)
+    assert np.allclose(
+        ridged - metric[0], np.trace(metric[0]) / 100 * np.eye(100), rtol=1e-3, atol=1e-3 * np.trace(metric[0]) / 100
+    )

@@ -17,8 +17,8 @@ from facepipe.errors import CheckpointMismatch, UnsafePickleError  # noqa: E402
 from facepipe.generate.pggan import PGGANGenerator  # noqa: E402
 from facepipe.models.pggan_pickle import read_networks  # noqa: E402
 
-
 SQRT2 = np.sqrt(2)
+
 
 def _conv(x, w):  # x [N, C, H, W], w [k, k, in, out], SAME, stride 1
     k = w.shape[0]
@@ -126,7 +126,9 @@ def test_code_in_the_pickle_is_never_run(tmp_path):
             return (os.system, (f"touch {marker}",))
 
     (tmp_path / "evil.pkl").write_bytes(pickle.dumps((Evil(), Evil(), Evil())))
-    with pytest.raises(UnsafePickleError, match=r"references global (posix|os)\.system, which is not on the allow list"):
+    with pytest.raises(
+        UnsafePickleError, match=r"references global (posix|os)\.system, which is not on the allow list"
+    ):
         read_networks(tmp_path / "evil.pkl")
     assert not marker.exists()
 
@@ -136,7 +138,9 @@ def test_tampered_pickles_are_refused(tmp_path):
     gs = nets["Gs"]
     bad = dict(gs.variables)
     bad["8x8/Conv1/weight"] = bad["8x8/Conv1/weight"][:, :, :3]
-    with pytest.raises(CheckpointMismatch, match=r"'8x8/Conv1/weight' has shape \(3, 3, 3, 16\); expected \(3, 3, 16, 16\)"):
+    with pytest.raises(
+        CheckpointMismatch, match=r"'8x8/Conv1/weight' has shape \(3, 3, 3, 16\); expected \(3, 3, 16, 16\)"
+    ):
         PGGANGenerator(type(gs)(gs.name, gs.build_func_name, gs.static_kwargs, bad, gs.build_module_sha256))
     missing = {k: v for k, v in gs.variables.items() if k != "ToRGB_lod0/bias"}
     with pytest.raises(CheckpointMismatch, match="'ToRGB_lod0/bias' .* is missing"):

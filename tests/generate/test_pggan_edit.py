@@ -23,8 +23,8 @@ from make_pggan_pickle import write  # noqa: E402
 
 from facepipe.attributes import classifier, directions  # noqa: E402
 from facepipe.attributes.vocabulary import CELEBA, OUTPUTS  # noqa: E402
-from facepipe.errors import ConfigError  # noqa: E402
 from facepipe.config import ClassifiersConf  # noqa: E402
+from facepipe.errors import ConfigError  # noqa: E402
 from facepipe.generate.edit import EditSettings, latent_scorer, walk, walk_gradient  # noqa: E402
 from facepipe.generate.guide_field import GuideField  # noqa: E402
 from facepipe.generate.pggan import PGGANGenerator  # noqa: E402
@@ -76,7 +76,9 @@ def _store(cache: Path, pkl: Path, tlgan: Path) -> ModelStore:
     catalog = load_catalog()
     catalog["pggan_celebahq"] = replace(catalog["pggan_celebahq"], size=pkl.stat().st_size)
     catalog["tlgan_celebahq_directions"] = replace(catalog["tlgan_celebahq_directions"], size=tlgan.stat().st_size)
-    return ModelStore(cache, catalog, progress=False, files={"pggan_celebahq": str(pkl), "tlgan_celebahq_directions": str(tlgan)})
+    return ModelStore(
+        cache, catalog, progress=False, files={"pggan_celebahq": str(pkl), "tlgan_celebahq_directions": str(tlgan)}
+    )
 
 
 def _generate(cfg, models):
@@ -89,8 +91,13 @@ def test_preset_edits_a_pggan_person_with_tlgan_directions(reference, make_cfg, 
     monkeypatch.delenv("FACEPIPE_MODEL_CACHE", raising=False)
     monkeypatch.setattr(classifier, "load_member", lambda cfg, member: guide)
     models = _store(tmp_path / "cache", pkl, tlgan)
-    overrides = ["generator=pggan_celebahq", "attributes=old_male", "seed=2", "reposition.image=null",
-                 "directions.walk=linear"]  # TL-GAN's method: its own directions, straight lines
+    overrides = [
+        "generator=pggan_celebahq",
+        "attributes=old_male",
+        "seed=2",
+        "reposition.image=null",
+        "directions.walk=linear",
+    ]  # TL-GAN's method: its own directions, straight lines
     person = _generate(make_cfg(*overrides), models)
     record = json.loads((person.dir / "person.json").read_text())["attributes"]
     assert record["applied"] is True and record["directions"] == str(tlgan)
@@ -116,7 +123,9 @@ def test_tlgan_directions_lock_on_the_pggan(reference):
         r = walk(z, {"Male": 1.0}, held, d, score)
         assert r.reached["Male"].mean() >= 0.8
         after = score(r.z)
-        drift[label] = np.mean([np.abs(after[:, OUTPUTS.index(n)] - score(z)[:, OUTPUTS.index(n)]).mean() for n in lock])
+        drift[label] = np.mean(
+            [np.abs(after[:, OUTPUTS.index(n)] - score(z)[:, OUTPUTS.index(n)]).mean() for n in lock]
+        )
     assert drift["locked"] < 0.5 * drift["free"], drift
 
 
@@ -124,8 +133,9 @@ def test_a_target_without_a_tlgan_direction_is_refused(reference, make_cfg, tmp_
     pkl, tlgan, guide = reference
     monkeypatch.delenv("FACEPIPE_MODEL_CACHE", raising=False)
     monkeypatch.setattr(classifier, "load_member", lambda cfg, member: guide)
-    cfg = make_cfg("generator=pggan_celebahq", "++attributes.targets.age=60", "reposition.image=null",
-                   "directions.walk=linear")
+    cfg = make_cfg(
+        "generator=pggan_celebahq", "++attributes.targets.age=60", "reposition.image=null", "directions.walk=linear"
+    )
     with pytest.raises(ConfigError, match=r"\['age'\] have no direction in feature_direction_20181002_044444.pkl"):
         _generate(cfg, _store(tmp_path / "cache", pkl, tlgan))
 

@@ -16,8 +16,14 @@ PAYLOAD = b"pretend these are weights" * 100
 
 
 def _spec(source: Source, payload: bytes = PAYLOAD, name: str = "toy") -> ModelSpec:
-    return ModelSpec(name=name, source=source, sha256=hashlib.sha256(payload).hexdigest(), size=len(payload),
-                     format="raw", license="test")
+    return ModelSpec(
+        name=name,
+        source=source,
+        sha256=hashlib.sha256(payload).hexdigest(),
+        size=len(payload),
+        format="raw",
+        license="test",
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -83,8 +89,14 @@ def test_url_archive_member_is_extracted_and_pinned(tmp_path):
         info = tarfile.TarInfo("weights/toy-x4/weights.h5")
         info.size = len(PAYLOAD)
         tar.addfile(info, io.BytesIO(PAYLOAD))
-    spec = ModelSpec(name="toy", source=Source(kind="url", url=archive.as_uri(), member="weights/toy-x4/weights.h5"),
-                     sha256=None, size=None, format="keras2_h5", license="t")
+    spec = ModelSpec(
+        name="toy",
+        source=Source(kind="url", url=archive.as_uri(), member="weights/toy-x4/weights.h5"),
+        sha256=None,
+        size=None,
+        format="keras2_h5",
+        license="t",
+    )
     store = ModelStore(tmp_path / "cache", {"toy": spec}, progress=False)
     path = store.path("toy")
     assert path.name == "weights.h5" and path.read_bytes() == PAYLOAD
@@ -99,7 +111,10 @@ def test_url_archive_member_is_extracted_and_pinned(tmp_path):
 def test_model_files_point_an_entry_at_a_local_copy(tmp_path):
     local = tmp_path / "my copy.pkl"
     local.write_bytes(PAYLOAD)
-    catalog = {"ref": _unpinned("https://example.invalid/ref.pkl"), "toy": _spec(Source(kind="url", url="https://x.invalid/t"))}
+    catalog = {
+        "ref": _unpinned("https://example.invalid/ref.pkl"),
+        "toy": _spec(Source(kind="url", url="https://x.invalid/t")),
+    }
     store = ModelStore(tmp_path / "cache", catalog, progress=False, files={"ref": str(local), "toy": str(local)})
     assert store.path("ref") == local and store.path("toy") == local  # used in place, never copied
     assert store.expected_sha256("ref") == hashlib.sha256(PAYLOAD).hexdigest()
@@ -171,8 +186,9 @@ def test_local_file_sources_and_manual_copies(tmp_path):
     # a url entry filled from a local copy (the offline route): verified, then cached
     copy = tmp_path / "copy.bin"
     copy.write_bytes(PAYLOAD)
-    offline = ModelStore(tmp_path / "cache2", {"toy": _spec(Source(kind="url", url="https://example.invalid/w"))},
-                         progress=False)
+    offline = ModelStore(
+        tmp_path / "cache2", {"toy": _spec(Source(kind="url", url="https://example.invalid/w"))}, progress=False
+    )
     assert offline.fetch("toy", file=copy).read_bytes() == PAYLOAD
 
 

@@ -11,8 +11,8 @@ from facepipe.config import RepositionConf
 from facepipe.face.expression import EYE_CLOSED_BELOW, geometry
 from facepipe.face.pose import frame_pose
 from facepipe.reposition.mesh.mouth import paint_closed_lips, paint_mouth
-from facepipe.reposition.mesh.warp import polygon_alpha
 from facepipe.reposition.mesh.repositioner import build
+from facepipe.reposition.mesh.warp import polygon_alpha
 from facepipe.reposition.plan import Shot
 
 
@@ -71,8 +71,11 @@ def test_surprise_opens_the_mouth_into_a_round_o(prepared, landmarker, photo):
     square = frame_pose(np.eye(3))  # face frame = camera axes: the mouth's height is not foreshortened
 
     def mouth(expression: str) -> tuple[float, float]:
-        points = landmarker(repositioner.render(face, Shot("t", "random", square.yaw, square.pitch,
-                                                           expression=expression, intensity=1.0))).points
+        points = landmarker(
+            repositioner.render(
+                face, Shot("t", "random", square.yaw, square.pitch, expression=expression, intensity=1.0)
+            )
+        ).points
         return float(np.linalg.norm(points[308, :2] - points[78, :2])), float(points[14, 1] - points[13, 1])
 
     neutral_width, _ = mouth("neutral")
@@ -84,8 +87,8 @@ def test_a_shaped_mouth_is_placed_on_the_neutralised_face(prepared):
     """The astronaut smiles with parted lips, which neutralising closes and draws in. Surprise's O is placed
     relative to that neutral mouth, so its corners end `scale` times as far apart as the neutral mouth's;
     placed on her smiling mouth and then neutralised, they ended 0.56 times as far apart instead."""
-    from facepipe.reposition.mesh.expressions import _MOUTH_SHAPES
     from facepipe.face.regions import MOUTH_CORNER_COLUMNS
+    from facepipe.reposition.mesh.expressions import _MOUTH_SHAPES
 
     _, faces = prepared
     face = faces["astronaut"]
@@ -93,7 +96,8 @@ def test_a_shaped_mouth_is_placed_on_the_neutralised_face(prepared):
     neutral = face.model.points[:468] + face.neutral[:468]
     surprised = neutral + face.expressions["surprise"].offsets
     ratio = np.linalg.norm(np.diff(surprised[corners] @ face.frame[:, :2], axis=0)) / np.linalg.norm(
-        np.diff(neutral[corners] @ face.frame[:, :2], axis=0))
+        np.diff(neutral[corners] @ face.frame[:, :2], axis=0)
+    )
     assert abs(ratio - _MOUTH_SHAPES["surprise"].scale) < 0.01, ratio
 
 
@@ -207,10 +211,9 @@ def test_moves_spread_along_the_mesh_without_overshoot(landmarker, models):
     """Off the eyelids, an expression's moves spread along the tessellation as a harmonic field: exact
     at the controls and pins, and every other vertex within the range of the moves (the plane spline
     overshot: on Grace Hopper's closed lips the lower lip's middle rows dropped past its outer edge)."""
-    from facepipe.face.pose import face_frame, to_camera
     from facepipe.face import tessellation
+    from facepipe.face.pose import face_frame, face_plane, to_camera
     from facepipe.reposition.mesh.expressions import _harmonic, _mesh_laplacian
-    from facepipe.face.pose import face_plane
 
     points = landmarker(PHOTOS["grace_hopper"]()).points
     cam, axes = to_camera(points), face_frame(points)

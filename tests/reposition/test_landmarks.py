@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from photos import PHOTOS
 
+from facepipe.face.landmarks import NoFaceError
 from facepipe.generate import sample_latents
 from facepipe.generate.dcgan import build as build_generator
-from facepipe.face.landmarks import NoFaceError
 
 
 @pytest.mark.parametrize("photo", sorted(PHOTOS))

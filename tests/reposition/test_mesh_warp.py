@@ -8,16 +8,34 @@ import pytest
 from photos import PHOTOS
 
 from facepipe.config import RepositionConf
-from facepipe.face.pose import Pose, face_frame, from_camera, head_pose, rotation_matrix, to_camera
-from facepipe.reposition.mesh import warp as mesh_warp
 from facepipe.face import segmentation
+from facepipe.face.pose import Pose, face_frame, from_camera, head_pose, rotation_matrix, to_camera
 from facepipe.face.regions import FACE_OVAL
+from facepipe.reposition.mesh import warp as mesh_warp
 from facepipe.reposition.mesh.repositioner import build
-from facepipe.reposition.mesh.warp import (BACK_LOWEST, BACK_TEXTURE_OUT, CHIN_TIP, MAX_HAIR_GROWTH, MESH_POINTS,
-                                          STRETCH_SHARP, HeadModel, _back_of_head, _behind_rim, _hair_profile,
-                                          _soften_stretched, background_plate, draw_order, fitted_ellipsoid,
-                                          head_model, outline_follow, pose_change, project, rotate_head,
-                                          triangle_stretch, unwrap)
+from facepipe.reposition.mesh.warp import (
+    BACK_LOWEST,
+    BACK_TEXTURE_OUT,
+    CHIN_TIP,
+    MAX_HAIR_GROWTH,
+    MESH_POINTS,
+    STRETCH_SHARP,
+    HeadModel,
+    _back_of_head,
+    _behind_rim,
+    _hair_profile,
+    _soften_stretched,
+    background_plate,
+    draw_order,
+    fitted_ellipsoid,
+    head_model,
+    outline_follow,
+    pose_change,
+    project,
+    rotate_head,
+    triangle_stretch,
+    unwrap,
+)
 from facepipe.reposition.plan import Shot
 
 
@@ -56,8 +74,11 @@ def test_uncalibrated_rotation_turns_by_the_mesh_angle(landmarker, face_triangle
     image = PHOTOS["astronaut"]()
     face = landmarker(image)
     src, frame = head_pose(face.points), face_frame(face.points)
-    out = rotate_head(image, head_model(face.points, image.shape[:2], face_triangles),
-                      pose_change(frame, Pose(src.yaw + 20, src.pitch, src.roll)))
+    out = rotate_head(
+        image,
+        head_model(face.points, image.shape[:2], face_triangles),
+        pose_change(frame, Pose(src.yaw + 20, src.pitch, src.roll)),
+    )
     got = head_pose(landmarker(out).points)
     assert 10 < got.yaw - src.yaw < 20 and got.pitch - src.pitch == pytest.approx(0, abs=4)
     assert np.abs(out.astype(int) - image).mean() > 1.0  # something did move
@@ -98,12 +119,19 @@ def test_a_turned_away_face_triangle_is_drawn_only_where_nothing_nearer_covers_i
     corners = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])  # positive area, x right, y down
     dst = np.zeros((MESH_POINTS + 6, 2))
     depth = np.zeros(len(dst))
-    triangles = np.array([[0, 2, 1], [MESH_POINTS, MESH_POINTS + 1, MESH_POINTS + 2], [3, 4, 5],
-                          [MESH_POINTS + 3, MESH_POINTS + 5, MESH_POINTS + 4]])  # first and last wound backwards
+    triangles = np.array(
+        [
+            [0, 2, 1],
+            [MESH_POINTS, MESH_POINTS + 1, MESH_POINTS + 2],
+            [3, 4, 5],
+            [MESH_POINTS + 3, MESH_POINTS + 5, MESH_POINTS + 4],
+        ]
+    )  # first and last wound backwards
     for t, z in enumerate([5.0 if turned_away_nearer else 1.0, 3.0, 0.0, 9.0]):
         dst[np.sort(triangles[t])], depth[triangles[t]] = corners, z
-    model = HeadModel(points=np.zeros((len(dst), 3)), pivot=np.zeros(3), triangles=triangles,
-                      unwrapped=dst.copy(), texture=dst.copy())
+    model = HeadModel(
+        points=np.zeros((len(dst), 3)), pivot=np.zeros(3), triangles=triangles, unwrapped=dst.copy(), texture=dst.copy()
+    )
     assert draw_order(model, dst, depth) == ([1, 0, 2] if turned_away_nearer else [0, 1, 2])
 
 
@@ -200,7 +228,9 @@ def test_closed_loop_brings_a_miscalibrated_shot_within_the_tolerance(landmarker
     misses = {}
     for steps in (0, 8):
         repositioner = build(RepositionConf(calibrate=False, max_pose_steps=steps), models)
-        got = head_pose(landmarker(repositioner.render(repositioner.prepare(image), Shot("t", "grid", -25.0, 0.0))).points)
+        got = head_pose(
+            landmarker(repositioner.render(repositioner.prepare(image), Shot("t", "grid", -25.0, 0.0))).points
+        )
         misses[steps] = max(abs(got.yaw + 25.0), abs(got.pitch))
     # + 0.5: the loop reads `landmarker.pose` (mesh only); this reads the iris-refined mesh, a little different
     assert misses[0] > 3.0 and misses[8] <= 2.0 + 0.5
@@ -280,6 +310,7 @@ def test_stretched_texture_is_drawn_blurred_and_the_rest_untouched():
     assert kept is head
     soft = _soften_stretched(image, head, labels, np.array([8.0]), xs, ys)
     inner = (slice(8, 32), slice(8, 32))
+
     def rows_change(img):
         return np.abs(np.diff(img[inner].astype(float), axis=0)).mean()
 
@@ -300,8 +331,12 @@ def test_a_turned_head_shows_its_side_without_stripes(landmarker, face_triangles
     model = head_model(face.points, image.shape[:2], face_triangles)
     rotation = pose_change(face_frame(face.points), Pose(35.0, 0.0, 0.0))
     dst, depth = project(model, rotation)
-    labels = mesh_warp.triangle_labels((image.shape[0] + 2 * model.pad, image.shape[1] + 2 * model.pad), dst,
-                                       model.triangles, draw_order(model, dst, depth))
+    labels = mesh_warp.triangle_labels(
+        (image.shape[0] + 2 * model.pad, image.shape[1] + 2 * model.pad),
+        dst,
+        model.triangles,
+        draw_order(model, dst, depth),
+    )
     stretched = (triangle_stretch(model.texture, dst, model.triangles)[np.maximum(labels, 0)] > 4) & (labels >= 0)
     stretched = cv2.erode(stretched.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
     p = model.pad
@@ -337,11 +372,14 @@ def test_head_proxy_reaches_out_to_hold_the_hat_so_no_second_hat_stays_behind(la
     fitted_hull, outline = _outline_mask(fitted, image.shape[:2])
     grown_hull, grown_outline = _outline_mask(grown, image.shape[:2])
     rows = np.arange(image.shape[0])[:, None]
-    crown = (person > 0.5) & ~cv2.dilate(fitted_hull.astype(np.uint8), np.ones((15, 15), np.uint8)).astype(bool) \
+    crown = (
+        (person > 0.5)
+        & ~cv2.dilate(fitted_hull.astype(np.uint8), np.ones((15, 15), np.uint8)).astype(bool)
         & (rows < outline[CHIN_TIP, 1])
+    )
     assert crown.sum() > 300
     assert grown_hull[crown].mean() > 0.9  # the grown proxy holds the crown
-    plate = background_plate(image, grown)[grown.pad:-grown.pad, grown.pad:-grown.pad].astype(int)
+    plate = background_plate(image, grown)[grown.pad : -grown.pad, grown.pad : -grown.pad].astype(int)
     assert np.abs(plate[crown] - image[crown]).mean() > 20  # inpainted, not left standing
     body = (person > 0.5) & ~grown_hull & (rows > outline[CHIN_TIP, 1] + 10)
     assert body.sum() > 10000 and np.array_equal(plate[body], image[body])
@@ -357,8 +395,9 @@ def test_background_plate_fills_the_head_smoothly(landmarker, models, face_trian
     levels on the astronaut, 1.29 on Grace Hopper; filled at the coarse scale 1.00 and 0.62). Outside
     the hull it is the image itself."""
     image = PHOTOS[photo]()
-    model = head_model(landmarker(image).points, image.shape[:2], face_triangles,
-                       person=segmentation.build(models)(image))
+    model = head_model(
+        landmarker(image).points, image.shape[:2], face_triangles, person=segmentation.build(models)(image)
+    )
     p = model.pad
     plate = background_plate(image, model)[p:-p, p:-p].astype(np.float32)
     hull = _outline_mask(model, image.shape[:2])[0].astype(np.uint8)

@@ -47,8 +47,10 @@ def test_bad_expressions_are_config_errors(override):
 
 
 def test_labels_csv_round_trip(tmp_path):
-    rows = [LabelRow("grid_y+00_p+00.png", Shot("grid_y+00_p+00", "grid", 0.0, 0.0), 0.5, -1.25, 0.0),
-            LabelRow("random_0000.png", Shot("random_0000", "random", 12.5, -3.0, 4.0, 5.0, -2.0, "smile", 0.8))]
+    rows = [
+        LabelRow("grid_y+00_p+00.png", Shot("grid_y+00_p+00", "grid", 0.0, 0.0), 0.5, -1.25, 0.0),
+        LabelRow("random_0000.png", Shot("random_0000", "random", 12.5, -3.0, 4.0, 5.0, -2.0, "smile", 0.8)),
+    ]
     write_labels(tmp_path / "labels.csv", rows)
     with open(tmp_path / "labels.csv") as f:
         read = list(csv.DictReader(f))

@@ -12,8 +12,8 @@ from facepipe.config import RepositionConf
 from facepipe.errors import ConfigError
 from facepipe.reposition.mesh import shading
 from facepipe.reposition.mesh.repositioner import build as build_mesh
-from facepipe.reposition.plan import Shot
 from facepipe.reposition.mesh.shading import ShadingModel, learn, shade, warp_triangles
+from facepipe.reposition.plan import Shot
 
 BROW = (105, 66, 334, 296)  # mesh vertices on both brows: where the planted "frown" darkens
 
@@ -37,8 +37,12 @@ def _planted_model(meshes) -> tuple[ShadingModel, np.ndarray]:
         for i in BROW:
             x, y = np.round(points[i, :2]).astype(int)
             dark[y - 6 : y + 7, x - 6 : x + 7] = (dark[y - 6 : y + 7, x - 6 : x + 7] * 0.5).astype(np.uint8)
-        faces += [(image, points, _probs(neutral=1.0)), (dark, points, _probs(angry=1.0)),
-                  (image, points, _probs(happy=1.0)), (image, points, _probs(sad=0.1, neutral=0.9))]
+        faces += [
+            (image, points, _probs(neutral=1.0)),
+            (dark, points, _probs(angry=1.0)),
+            (image, points, _probs(happy=1.0)),
+            (image, points, _probs(sad=0.1, neutral=0.9)),
+        ]
         all_meshes += [points] * 4
     return learn(iter(faces), np.array(all_meshes), min_faces=1.0), np.array(all_meshes)
 
@@ -155,8 +159,9 @@ def test_smiling_source_loses_its_smile_shading_under_other_expressions_only(pre
     taken = {e: r - face.shading[e] for e, r in (("sad", no_unsmile["sad"]), ("angry", plain))}
     assert np.allclose(taken["angry"], 2.0 * taken["sad"], atol=1e-5) and np.abs(taken["sad"]).max() > 0.01
     # and sad's own map is drawn 1.5x (MAP_GAIN)
-    sad_map = warp_triangles(model.maps["sad"], model.canonical, face.face.points[:, :2], model.triangles,
-                             face.image.shape[:2])[0]
+    sad_map = warp_triangles(
+        model.maps["sad"], model.canonical, face.face.points[:, :2], model.triangles, face.image.shape[:2]
+    )[0]
     assert np.allclose(no_unsmile["sad"], 1.5 * rep.shading_gain * sad_map, atol=1e-5)
     kept = build_mesh(RepositionConf(calibrate=False, segment=False, neutralize=False), models).prepare(face.image)
     assert np.allclose(kept.shading["sad"], no_unsmile["sad"])  # neutralize off: the source keeps its smile

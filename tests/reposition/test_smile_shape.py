@@ -102,4 +102,6 @@ def test_committed_shape_takes_the_astronauts_smile_out_and_grace_hoppers_slight
         neutral = points + face.neutral[:468]
         assert shape.amount(neutral, frame) < shape.threshold + 0.15
         assert shape.amount(points + lips_only.prepare(image).neutral[:468], frame) > shape.amount(neutral, frame) + 0.2
-    assert not lips_only.prepare(grace_hopper()).neutral.any()  # her lips are closed: nothing else to do without the shape
+    assert not lips_only.prepare(
+        grace_hopper()
+    ).neutral.any()  # her lips are closed: nothing else to do without the shape

@@ -42,15 +42,18 @@ def test_winding_is_made_consistent_whatever_the_input_order():
     assert max(_directed_edges(flat).values()) == 1
 
 
-@pytest.mark.parametrize("source, why", [
-    ("X = 1\n", "no FACEMESH_TESSELATION"),
-    ("FACEMESH_TESSELATION = frozenset([(0, 1), (1, 2), (2, 3)])\n", "do not close"),
-    ("FACEMESH_TESSELATION = frozenset([(0, 1), (1, 2)])\n", "three per triangle"),
-    ("FACEMESH_TESSELATION = frozenset([(0, 1), (1, 'a'), ('a', 0)])\n", "integer pairs"),
-    ("FACEMESH_TESSELATION = frozenset([(0, 1), (1, 999), (999, 0)])\n", "0-467"),
-    ("FACEMESH_TESSELATION = frozenset([(0, 1), (1, os.getpid()), (2, 0)])\n", "integer pairs"),
-    ("def broken(:\n", "is not MediaPipe's"),
-])
+@pytest.mark.parametrize(
+    "source, why",
+    [
+        ("X = 1\n", "no FACEMESH_TESSELATION"),
+        ("FACEMESH_TESSELATION = frozenset([(0, 1), (1, 2), (2, 3)])\n", "do not close"),
+        ("FACEMESH_TESSELATION = frozenset([(0, 1), (1, 2)])\n", "three per triangle"),
+        ("FACEMESH_TESSELATION = frozenset([(0, 1), (1, 'a'), ('a', 0)])\n", "integer pairs"),
+        ("FACEMESH_TESSELATION = frozenset([(0, 1), (1, 999), (999, 0)])\n", "0-467"),
+        ("FACEMESH_TESSELATION = frozenset([(0, 1), (1, os.getpid()), (2, 0)])\n", "integer pairs"),
+        ("def broken(:\n", "is not MediaPipe's"),
+    ],
+)
 def test_a_file_that_is_not_the_tessellation_is_refused_clearly(tmp_path, source, why):
     path = tmp_path / "face_mesh_connections.py"
     path.write_text(source)

@@ -26,8 +26,13 @@ class _Recorder:
 def test_learns_and_saves_every_direction(make_cfg, models, tmp_path):
     (tmp_path / "cls").mkdir()
     classifier.build_network(4, seed=0).save_weights(str(tmp_path / "cls" / "guide.weights.h5"))
-    cfg = make_cfg(f"classifiers.dir={tmp_path / 'cls'}", "classifiers.guide.width=4",
-                   f"directions.dir={tmp_path / 'dirs'}", "directions.n_samples=120", "directions.n_pose_samples=40")
+    cfg = make_cfg(
+        f"classifiers.dir={tmp_path / 'cls'}",
+        "classifiers.guide.width=4",
+        f"directions.dir={tmp_path / 'dirs'}",
+        "directions.n_samples=120",
+        "directions.n_pose_samples=40",
+    )
     tracker = _Recorder()
     path = learn_directions.run(cfg, models, tracker)
     d = load(path)
@@ -35,6 +40,6 @@ def test_learns_and_saves_every_direction(make_cfg, models, tmp_path):
     norms = np.linalg.norm(d.vectors, axis=1)
     # unit length, except where the (untrained) guide's score is constant: no direction to learn
     assert np.allclose(norms[norms > 0.5], 1, atol=1e-5) and (norms > 0.5).sum() >= len(d.names) - 2
-    assert np.isfinite(d.scales[len(OUTPUTS):]).all()  # pose/expression slopes for reposition=latent
+    assert np.isfinite(d.scales[len(OUTPUTS) :]).all()  # pose/expression slopes for reposition=latent
     assert ("direction_cosine_similarity.png", "directions") in tracker.artifacts
     assert tracker.metrics["directions.n_samples"] == 120

@@ -30,7 +30,15 @@ def test_labels_hold_requests_and_measured_poses(make_cfg):
     errors = [abs(float(r["measured_yaw"]) - float(r["yaw"])) for r in measured if r["kind"] == "grid"]
     assert np.median(errors) < 6
     assert set(r["expression"] for r in rows if r["kind"] == "random") <= {
-        "neutral", "smile", "laugh", "surprise", "sad", "angry", "blink", "wink"}
+        "neutral",
+        "smile",
+        "laugh",
+        "surprise",
+        "sad",
+        "angry",
+        "blink",
+        "wink",
+    }
     sheet = io.read_image(result.dataset.contact_sheet)
     assert sheet.shape[0] > sheet.shape[1] > 5 * 64  # 5 grid columns, grid rows + a gap + random rows
 

@@ -17,8 +17,18 @@ from facepipe.tracking import Tracker
 def test_train_sr_writes_weights_and_card_and_resumes(tmp_path):
     faces_tar(tmp_path / "utkface-200px.tar", (200, 200), 3)
     faces_tar(tmp_path / "celeba-10k-89x109.tar", (89, 109), 3)
-    cfg = SRConf(data_dir=str(tmp_path), dir=str(tmp_path / "sr"), checkpoint_dir=str(tmp_path / "ck"), filters=8,
-                 blocks=1, epochs=1, steps_per_epoch=3, batch_size=4, patch=32, held_out=0.34)
+    cfg = SRConf(
+        data_dir=str(tmp_path),
+        dir=str(tmp_path / "sr"),
+        checkpoint_dir=str(tmp_path / "ck"),
+        filters=8,
+        blocks=1,
+        epochs=1,
+        steps_per_epoch=3,
+        batch_size=4,
+        patch=32,
+        held_out=0.34,
+    )
     logs: list[str] = []
     with Tracker(TrackingConf(enabled=False), "test") as t:
         card = train_sr.run(cfg, t, log=logs.append)

@@ -55,7 +55,13 @@ def test_weights_round_trip_through_the_published_layout(name, tmp_path):
 
 def test_layers_carry_the_names_a_fresh_keras2_session_gives_them():
     names = [layer.name for layer in edsr(4, num_res_blocks=16).layers if layer.weights]
-    assert names == ["conv2d", *[f"conv2d_{i}" for i in range(1, 34)], "conv2d_1_scale_2", "conv2d_2_scale_2", "conv2d_34"]
+    assert names == [
+        "conv2d",
+        *[f"conv2d_{i}" for i in range(1, 34)],
+        "conv2d_1_scale_2",
+        "conv2d_2_scale_2",
+        "conv2d_34",
+    ]
     wdsr = [layer.name for layer in wdsr_b(4, num_res_blocks=32).layers if layer.weights]
     assert wdsr[0] == "weight_normalization" and wdsr[-1] == f"weight_normalization_{1 + 3 * 32 + 1}"
     srgan = [layer.name for layer in sr_resnet().layers if layer.weights]
@@ -79,6 +85,7 @@ def test_a_file_numbered_by_another_session_loads_in_order(tmp_path):
     model = SMALL["wdsr-b-x2"]()
     _randomise(model, 3)
     keras2_h5.save(model, tmp_path / "w.h5")
+
     def renumber(n):
         if not n.startswith("weight_normalization"):
             return n
@@ -100,7 +107,9 @@ def test_mismatched_and_corrupt_files_are_refused(tmp_path):
     keras2_h5.save(SMALL["edsr-x4"](), tmp_path / "x4.h5")
     with pytest.raises(CheckpointMismatch, match=r"layers in the file the model lacks \['conv2d_2_scale_2'\]"):
         keras2_h5.load(SMALL["edsr-x2"](), tmp_path / "x4.h5")
-    with pytest.raises(CheckpointMismatch, match=r"conv2d/kernel has shape \(3, 3, 3, 8\); model 'edsr' needs \(3, 3, 3, 16\)"):
+    with pytest.raises(
+        CheckpointMismatch, match=r"conv2d/kernel has shape \(3, 3, 3, 8\); model 'edsr' needs \(3, 3, 3, 16\)"
+    ):
         keras2_h5.load(edsr(4, num_filters=16, num_res_blocks=2), tmp_path / "x4.h5")
     (tmp_path / "junk.h5").write_bytes(b"not hdf5" * 100)
     with pytest.raises(CheckpointMismatch, match="not a Keras 2 HDF5 weight file"):

@@ -31,10 +31,25 @@ from scipy.interpolate import RBFInterpolator
 
 from facepipe.config import EXPRESSION_NAMES
 from facepipe.face.pose import face_plane, face_width
-from facepipe.face.regions import (BROW_INNER, BROW_OUTER, CHEEK, CHIN, EYE_LIDS, FACE_OVAL, JAW_SIDE,
-                                     LID_CREASE, LOWER_LIP_COLUMNS, LOWER_LIP_INNER, LOWER_LIP_OUTER, MOUTH_CORNER,
-                                     MOUTH_CORNER_COLUMNS, RIGID, UPPER_LIP_COLUMNS, UPPER_LIP_INNER,
-                                     UPPER_LIP_OUTER)
+from facepipe.face.regions import (
+    BROW_INNER,
+    BROW_OUTER,
+    CHEEK,
+    CHIN,
+    EYE_LIDS,
+    FACE_OVAL,
+    JAW_SIDE,
+    LID_CREASE,
+    LOWER_LIP_COLUMNS,
+    LOWER_LIP_INNER,
+    LOWER_LIP_OUTER,
+    MOUTH_CORNER,
+    MOUTH_CORNER_COLUMNS,
+    RIGID,
+    UPPER_LIP_COLUMNS,
+    UPPER_LIP_INNER,
+    UPPER_LIP_OUTER,
+)
 
 if TYPE_CHECKING:
     from facepipe.reposition.mesh.smile_shape import SmileShape
@@ -42,7 +57,9 @@ if TYPE_CHECKING:
 __all__ = ["ExpressionField", "expression_fields", "neutralizing_offsets", "mouth_gap", "OPEN_GAP", "OPEN_MOUTH"]
 
 CREASE_FOLLOW = (0.65, 0.3)  # how far the two rows above an upper lid follow it
-OPEN_GAP = 0.023  # inner-lip gap (face widths) above which a source's mouth counts as open: 90th percentile of neutral faces
+OPEN_GAP = (
+    0.023  # inner-lip gap (face widths) above which a source's mouth counts as open: 90th percentile of neutral faces
+)
 
 # Control moves at intensity 1: landmark group -> (outward, up, forward) in face widths. "Outward"
 # points away from the face's midline on both sides, so each entry serves the left and right side.
@@ -50,9 +67,14 @@ _MOVES: dict[str, dict[tuple, tuple[float, float, float]]] = {
     # lips part a little over the upper teeth, corners out and up, cheeks raised. 1.4x the moves tuned
     # with the plane spline, which carried them further (CelebA tuning, 60 neutral faces: smile read
     # happy on 163 of 180 renders at 1x, 166 at 1.2x, 172 at 1.4x)
-    "smile": {MOUTH_CORNER: (0.084, 0.07, -0.014), UPPER_LIP_OUTER: (0.028, 0.028, 0),
-              UPPER_LIP_INNER: (0.028, 0.035, 0), LOWER_LIP_OUTER: (0.028, -0.021, 0),
-              LOWER_LIP_INNER: (0.028, -0.028, 0), CHEEK: (0.0, 0.049, 0.014)},
+    "smile": {
+        MOUTH_CORNER: (0.084, 0.07, -0.014),
+        UPPER_LIP_OUTER: (0.028, 0.028, 0),
+        UPPER_LIP_INNER: (0.028, 0.035, 0),
+        LOWER_LIP_OUTER: (0.028, -0.021, 0),
+        LOWER_LIP_INNER: (0.028, -0.028, 0),
+        CHEEK: (0.0, 0.049, 0.014),
+    },
     # a wide grin: the lips drawn by `_opened_mouth`; cheeks raised, the jaw's sides down with it
     "laugh": {CHEEK: (0.0, 0.04, 0.01), JAW_SIDE: (0.02, -0.04, 0)},
     # brows up, jaw dropped, the mouth a round O (`_opened_mouth` places the lips). Brows 0.4x of the first 0.12/0.10:
@@ -64,15 +86,28 @@ _MOVES: dict[str, dict[tuple, tuple[float, float, float]]] = {
     # instead of 145, 153 instead of 147 on smiling faces; the upper lids lowered too: 151 / 151). Corners
     # 0.15 down, chosen on 30 CelebA tuning faces at 9 poses (`benchmarks/expression_tuning.py --wide`: yaw
     # -30 / 0 / 30 x pitch -20 / 0 / 20): sad on 186 of 270 renders instead of 181 at 0.12, 182 at 0.18
-    "sad": {BROW_INNER: (-0.025, 0.06, 0), BROW_OUTER: (0, -0.035, 0), MOUTH_CORNER: (-0.02, -0.15, 0),
-            LOWER_LIP_OUTER: (0, 0.04, 0.015), LOWER_LIP_INNER: (0, 0.01, 0), CHIN: (0, 0.02, 0), CHEEK: (0, -0.02, 0)},
+    "sad": {
+        BROW_INNER: (-0.025, 0.06, 0),
+        BROW_OUTER: (0, -0.035, 0),
+        MOUTH_CORNER: (-0.02, -0.15, 0),
+        LOWER_LIP_OUTER: (0, 0.04, 0.015),
+        LOWER_LIP_INNER: (0, 0.01, 0),
+        CHIN: (0, 0.02, 0),
+        CHEEK: (0, -0.02, 0),
+    },
     # brows down and drawn together, lips pressed thin, their corners down. With the corners drawn in
     # (0.04) and barely down (0.02), a turned head's pressed mouth read as a smirk (the astronaut at yaw
     # +-30: happy); on the same 9-pose CelebA set angry on 200 of 270 renders at (0.02 in, 0.07 down),
     # 193 before, 197 at (0.04, 0.04), 198 at (0.02, 0.05)
-    "angry": {BROW_INNER: (-0.06, -0.09, 0), BROW_OUTER: (0, -0.02, 0), MOUTH_CORNER: (-0.02, -0.07, 0),
-              UPPER_LIP_OUTER: (0, -0.015, 0), LOWER_LIP_OUTER: (0, 0.02, 0), LOWER_LIP_INNER: (0, 0.02, 0),
-              CHEEK: (0, -0.015, 0)},
+    "angry": {
+        BROW_INNER: (-0.06, -0.09, 0),
+        BROW_OUTER: (0, -0.02, 0),
+        MOUTH_CORNER: (-0.02, -0.07, 0),
+        UPPER_LIP_OUTER: (0, -0.015, 0),
+        LOWER_LIP_OUTER: (0, 0.02, 0),
+        LOWER_LIP_INNER: (0, 0.02, 0),
+        CHEEK: (0, -0.015, 0),
+    },
 }
 
 
@@ -97,8 +132,10 @@ class MouthShape:
 # upper lip, deep lower one): happy on 168 of 180 as groups; (1.25, 0.03, 0.02, 0.10) 161, (1.35, 0.04,
 # 0.01, 0.13) 169, (1.45, 0.05, 0, 0.15) 173, (1.55, 0.06, 0, 0.17) 174 (smiling faces: 175 as groups,
 # 179 for the last two); the smaller of the last two is kept.
-_MOUTH_SHAPES = {"surprise": MouthShape(scale=0.65, rise=-0.08, upper=0.10, lower=0.10),
-                "laugh": MouthShape(scale=1.45, rise=0.05, upper=0.0, lower=0.15)}
+_MOUTH_SHAPES = {
+    "surprise": MouthShape(scale=0.65, rise=-0.08, upper=0.10, lower=0.10),
+    "laugh": MouthShape(scale=1.45, rise=0.05, upper=0.0, lower=0.15),
+}
 _CHIN_FOLLOWS_LIP = 0.9  # the chin drops with the lower lip's middle
 OPEN_MOUTH = ("smile", "laugh", "surprise")  # expressions that part the lips (and so get a painted interior)
 # Eyelid moves as fractions of each eye's opening: (upper lid, lower lid), positive = up.
@@ -223,13 +260,15 @@ def _harmonic(moves: dict[int, np.ndarray], laplacian: scipy.sparse.csr_matrix) 
     offsets = np.zeros((n, 3))
     offsets[list(moves)] = np.array(list(moves.values()))
     free = ~fixed
-    offsets[free] = scipy.sparse.linalg.spsolve(laplacian[free][:, free].tocsc(),
-                                                -(laplacian[free][:, fixed] @ offsets[fixed]))
+    offsets[free] = scipy.sparse.linalg.spsolve(
+        laplacian[free][:, free].tocsc(), -(laplacian[free][:, fixed] @ offsets[fixed])
+    )
     return offsets
 
 
-def _spread(moves: dict[int, np.ndarray], local: np.ndarray, free_jaw: bool,
-            laplacian: scipy.sparse.csr_matrix) -> np.ndarray:
+def _spread(
+    moves: dict[int, np.ndarray], local: np.ndarray, free_jaw: bool, laplacian: scipy.sparse.csr_matrix
+) -> np.ndarray:
     """Offsets `[468, 3]`: `moves` at their landmarks (the lips' middle rows following, `_with_lip_rows`),
     zero at the pinned outline: the eyelids' moves by the spline over `local`, the rest along the mesh
     (`laplacian`, module docstring). fer's match, the spline for all moves -> this (CelebA tuning, 60
@@ -238,8 +277,11 @@ def _spread(moves: dict[int, np.ndarray], local: np.ndarray, free_jaw: bool,
     74.9%, photos 65.2%. Harmonic for the lids too: 76.6% / 75.6%, but blink left Grace Hopper's eyes at
     openness 0.24 / 0.28, above the closed mark 0.20 (the spline draws the lid's skin up to the brow)."""
     moves = _with_lip_rows(moves)
-    pins = {i: np.zeros(3) for i in (*FACE_OVAL, *RIGID) if i not in moves
-            and not (free_jaw and any(i in g for g in (*CHIN, *JAW_SIDE)))}
+    pins = {
+        i: np.zeros(3)
+        for i in (*FACE_OVAL, *RIGID)
+        if i not in moves and not (free_jaw and any(i in g for g in (*CHIN, *JAW_SIDE)))
+    }
     lids = {i: v for i, v in moves.items() if i in _LID_VERTICES}
     offsets = _spline({**lids, **pins}, local) if lids else np.zeros((len(local), 3))
     rest = {i: v - offsets[i] for i, v in moves.items() if i not in _LID_VERTICES}
@@ -251,8 +293,9 @@ def _spread(moves: dict[int, np.ndarray], local: np.ndarray, free_jaw: bool,
 _LID_VERTICES = frozenset(i for rows in (*EYE_LIDS.values(), *LID_CREASE.values()) for row in rows for i in row)
 
 
-def expression_fields(points_cam: np.ndarray, axes: np.ndarray, edges: np.ndarray,
-                      names: tuple[str, ...] = EXPRESSION_NAMES) -> dict[str, ExpressionField]:
+def expression_fields(
+    points_cam: np.ndarray, axes: np.ndarray, edges: np.ndarray, names: tuple[str, ...] = EXPRESSION_NAMES
+) -> dict[str, ExpressionField]:
     """Intensity-1 fields of `names` for one face.
 
     Args:
@@ -269,13 +312,15 @@ def expression_fields(points_cam: np.ndarray, axes: np.ndarray, edges: np.ndarra
             fields[name] = ExpressionField(np.zeros_like(points_cam))
             continue
         drops_jaw = any(i in moves for i in CHIN[2])
-        fields[name] = ExpressionField(_spread(moves, local, drops_jaw, laplacian), mouth_open=name in OPEN_MOUTH,
-                                       teeth=name in ("smile", "laugh"))
+        fields[name] = ExpressionField(
+            _spread(moves, local, drops_jaw, laplacian), mouth_open=name in OPEN_MOUTH, teeth=name in ("smile", "laugh")
+        )
     return fields
 
 
-def neutralizing_offsets(points_cam: np.ndarray, axes: np.ndarray, edges: np.ndarray,
-                         smile: SmileShape | None = None) -> np.ndarray:
+def neutralizing_offsets(
+    points_cam: np.ndarray, axes: np.ndarray, edges: np.ndarray, smile: SmileShape | None = None
+) -> np.ndarray:
     """Offsets `[468, 3]` taking the source's mouth to a neutral one. Zero for a face that is neutral already.
 
     First the source's own smile beyond the neutral range is taken out along the learned smile shape

@@ -13,7 +13,6 @@ import cv2
 import numpy as np
 
 from facepipe.face.regions import EYE_LIDS
-
 from facepipe.reposition.mesh.warp import polygon_alpha
 
 __all__ = ["shift_gaze", "eye_polygon"]
@@ -33,8 +32,9 @@ def _iris_radius(iris: np.ndarray) -> float:
     return float(np.linalg.norm(iris[1:, :2] - iris[0, :2], axis=1).mean())
 
 
-def shift_gaze(image: np.ndarray, points: np.ndarray, iris: np.ndarray, gaze_yaw: float,
-               gaze_pitch: float) -> np.ndarray:
+def shift_gaze(
+    image: np.ndarray, points: np.ndarray, iris: np.ndarray, gaze_yaw: float, gaze_pitch: float
+) -> np.ndarray:
     """`image` with both eyes looking `gaze_yaw`, `gaze_pitch` degrees away from where they looked.
 
     Args:
@@ -65,7 +65,9 @@ def shift_gaze(image: np.ndarray, points: np.ndarray, iris: np.ndarray, gaze_yaw
         map_x, map_y = (xs - shift[0]).astype(np.float32), (ys - shift[1]).astype(np.float32)
         moved = cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
         # where the content came from outside the opening, the eyeball shows sclera instead
-        came_from = cv2.remap(alpha, map_x - x0, map_y - y0, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        came_from = cv2.remap(
+            alpha, map_x - x0, map_y - y0, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
+        )
         moved = came_from[..., None] * moved + (1 - came_from[..., None]) * sclera
         a = alpha[..., None]
         out[y0 : y1 + 1, x0 : x1 + 1] = a * moved + (1 - a) * patch

@@ -114,7 +114,9 @@ def paint_closed_lips(image: np.ndarray, lips: np.ndarray, outer: np.ndarray) ->
     supersample = 8
     mask = np.zeros((shape[0] * supersample, shape[1] * supersample), np.uint8)
     cv2.fillPoly(mask, [np.round((lips - shift + 0.5) * supersample - 0.5).astype(np.int32)], 255, cv2.LINE_AA)
-    cv2.polylines(mask, [np.round((seam + 0.5) * supersample - 0.5).astype(np.int32)], False, 255, supersample, cv2.LINE_AA)
+    cv2.polylines(
+        mask, [np.round((seam + 0.5) * supersample - 0.5).astype(np.int32)], False, 255, supersample, cv2.LINE_AA
+    )
     alpha = cv2.resize(mask, shape[::-1], interpolation=cv2.INTER_AREA).astype(np.float32) / 255
     lip_area = (polygon_alpha(outer - shift, shape, supersample=4) > 0.5) & (alpha < 0.05)
     if not lip_area.any():

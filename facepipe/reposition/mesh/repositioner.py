@@ -28,18 +28,31 @@ from typing import Any, Optional
 import numpy as np
 
 from facepipe.config import EXPRESSION_NAMES, RepositionConf
-from facepipe.face.pose import Pose, face_frame, frame_pose
 from facepipe.face import landmarks, segmentation, tessellation
+from facepipe.face.pose import Pose, face_frame, frame_pose
 from facepipe.face.regions import FACE_OVAL, INNER_LIPS, OUTER_LIPS
-from facepipe.reposition.mesh.expressions import (OPEN_GAP, ExpressionField, expression_fields, mouth_gap,
-                                                  neutralizing_offsets)
-from facepipe.reposition.mesh.mouth import paint_closed_lips, paint_mouth
+from facepipe.reposition.mesh.expressions import (
+    OPEN_GAP,
+    ExpressionField,
+    expression_fields,
+    mouth_gap,
+    neutralizing_offsets,
+)
 from facepipe.reposition.mesh.gaze import shift_gaze
-from facepipe.reposition.mesh.warp import (MESH_POINTS, HeadModel, background_plate, head_model, outline_follow,
-                                           pose_change, project, render)
-from facepipe.reposition.plan import Shot
+from facepipe.reposition.mesh.mouth import paint_closed_lips, paint_mouth
 from facepipe.reposition.mesh.shading import ShadingModel, shade
 from facepipe.reposition.mesh.smile_shape import SmileShape
+from facepipe.reposition.mesh.warp import (
+    MESH_POINTS,
+    HeadModel,
+    background_plate,
+    head_model,
+    outline_follow,
+    pose_change,
+    project,
+    render,
+)
+from facepipe.reposition.plan import Shot
 
 __all__ = ["PreparedFace", "Calibration", "MeshRepositioner", "build"]
 
@@ -70,7 +83,7 @@ def _slope(f, yaw: float, pitch: float, h: float) -> np.ndarray:
 def _terms(yaw: float, pitch: float) -> np.ndarray:
     """Monomials of total degree <= 3 in (yaw, pitch) / 30: the calibration's basis."""
     a, b = yaw / 30.0, pitch / 30.0
-    return np.array([1, a, b, a * a, a * b, b * b, a ** 3, a * a * b, a * b * b, b ** 3])
+    return np.array([1, a, b, a * a, a * b, b * b, a**3, a * a * b, a * b * b, b**3])
 
 
 @dataclass(frozen=True)
@@ -144,8 +157,10 @@ class Calibration:
                 jac = self._fit_slope(yaw, pitch)
                 if jac[0, 0] < MIN_SLOPE or jac[1, 1] < MIN_SLOPE:
                     return False
-        gains = [(self.forward(edge, 0)[0] - self.forward(-edge, 0)[0]) / (2 * edge),
-                 (self.forward(0, edge)[1] - self.forward(0, -edge)[1]) / (2 * edge)]
+        gains = [
+            (self.forward(edge, 0)[0] - self.forward(-edge, 0)[0]) / (2 * edge),
+            (self.forward(0, edge)[1] - self.forward(0, -edge)[1]) / (2 * edge),
+        ]
         return all(GAIN_RANGE[0] <= g <= GAIN_RANGE[1] for g in gains)
 
 
@@ -174,11 +189,20 @@ class MeshRepositioner:
     name = "mesh"
     expressions = EXPRESSION_NAMES
 
-    def __init__(self, landmarker: landmarks.FaceLandmarker, topology: tessellation.FaceTopology, yaw_gain: float,
-                 neutralize: bool = True,
-                 calibrate: bool = True, segmenter: Optional[segmentation.PersonSegmenter] = None,
-                 shading: Optional[ShadingModel] = None, shading_gain: float = 3.5,
-                 pose_tolerance: float = 2.0, max_pose_steps: int = 8, smile_shape: Optional[SmileShape] = None):
+    def __init__(
+        self,
+        landmarker: landmarks.FaceLandmarker,
+        topology: tessellation.FaceTopology,
+        yaw_gain: float,
+        neutralize: bool = True,
+        calibrate: bool = True,
+        segmenter: Optional[segmentation.PersonSegmenter] = None,
+        shading: Optional[ShadingModel] = None,
+        shading_gain: float = 3.5,
+        pose_tolerance: float = 2.0,
+        max_pose_steps: int = 8,
+        smile_shape: Optional[SmileShape] = None,
+    ):
         self.landmarker = landmarker
         self.topology = topology  # the face mesh's own triangles and edges (`tessellation.build`)
         self.segmenter = segmenter
@@ -201,12 +225,19 @@ class MeshRepositioner:
         # expressions start from the neutralised face: a shaped mouth (`expressions._MOUTH_SHAPES`) is placed
         # where it should end up, and the lids' openings are the neutral ones
         fields = expression_fields(model.points[:468] + neutral[:468], frame, self.topology.edges)
-        prepared = PreparedFace(image=image, person=person, face=face, model=model,
-                                plate=background_plate(image, model),
-                                frame=frame, expressions=fields, neutral=neutral,
-                                closed_lips=closed_lips,
-                                proxy_follow=outline_follow(model.points, FACE_OVAL, PROXY_FOLLOW),
-                                shading=self._shading(image, face.points))
+        prepared = PreparedFace(
+            image=image,
+            person=person,
+            face=face,
+            model=model,
+            plate=background_plate(image, model),
+            frame=frame,
+            expressions=fields,
+            neutral=neutral,
+            closed_lips=closed_lips,
+            proxy_follow=outline_follow(model.points, FACE_OVAL, PROXY_FOLLOW),
+            shading=self._shading(image, face.points),
+        )
         return replace(prepared, calibration=self._calibration(prepared))
 
     def _shading(self, image: np.ndarray, points: np.ndarray) -> dict[str, np.ndarray]:
@@ -273,8 +304,11 @@ class MeshRepositioner:
         miss = self._miss(out, target)
         if miss is None:  # unreadable, most often a face turned past its frame: try turning it less
             for share in UNREADABLE_RETRIES:
-                trial = Pose(target.yaw + share * (commanded.yaw - target.yaw),
-                             target.pitch + share * (commanded.pitch - target.pitch), target.roll)
+                trial = Pose(
+                    target.yaw + share * (commanded.yaw - target.yaw),
+                    target.pitch + share * (commanded.pitch - target.pitch),
+                    target.roll,
+                )
                 image = self._draw(p, trial, None, 0.0, texture)
                 trial_miss = self._miss(image, target)
                 if trial_miss is not None:
@@ -283,8 +317,9 @@ class MeshRepositioner:
         for _ in range(self.max_steps):  # closed loop: the calibration is a fit, and beyond its probes a guess
             if miss is None or np.abs(miss).max() <= self.tolerance:
                 break
-            step = np.clip(np.linalg.solve(p.calibration.jacobian(commanded.yaw, commanded.pitch), miss),
-                           -MAX_STEP, MAX_STEP)
+            step = np.clip(
+                np.linalg.solve(p.calibration.jacobian(commanded.yaw, commanded.pitch), miss), -MAX_STEP, MAX_STEP
+            )
             turned = np.clip([commanded.yaw + step[0], commanded.pitch + step[1]], -MAX_TURN, MAX_TURN)
             trial = Pose(*turned, target.roll)
             image = self._draw(p, trial, None, 0.0, texture)
@@ -300,8 +335,13 @@ class MeshRepositioner:
         return None if got is None else np.array([target.yaw - got.yaw, target.pitch - got.pitch])
 
     @staticmethod
-    def _draw(p: PreparedFace, commanded: Pose, field: Optional[ExpressionField], intensity: float,
-              texture: Optional[np.ndarray] = None) -> np.ndarray:
+    def _draw(
+        p: PreparedFace,
+        commanded: Pose,
+        field: Optional[ExpressionField],
+        intensity: float,
+        texture: Optional[np.ndarray] = None,
+    ) -> np.ndarray:
         """Render the mesh turned to `commanded` (no calibration applied) with an expression."""
         offsets = p.neutral.copy()
         active = field is not None and intensity > 0
@@ -324,6 +364,16 @@ def build(cfg: RepositionConf, models: Any, job: Any = None) -> MeshRepositioner
     segmenter = segmentation.build(models) if cfg.segment else None
     shading = ShadingModel.load(cfg.shading) if cfg.shading else None
     smile_shape = SmileShape.load(cfg.smile_shape) if cfg.smile_shape else None
-    return MeshRepositioner(landmarks.build(models), tessellation.build(models), cfg.yaw_gain, cfg.neutralize,
-                            cfg.calibrate, segmenter, shading, cfg.shading_gain, cfg.pose_tolerance, cfg.max_pose_steps,
-                            smile_shape)
+    return MeshRepositioner(
+        landmarks.build(models),
+        tessellation.build(models),
+        cfg.yaw_gain,
+        cfg.neutralize,
+        cfg.calibrate,
+        segmenter,
+        shading,
+        cfg.shading_gain,
+        cfg.pose_tolerance,
+        cfg.max_pose_steps,
+        smile_shape,
+    )

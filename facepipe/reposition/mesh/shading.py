@@ -30,10 +30,9 @@ from scipy.spatial import Delaunay
 
 from facepipe.errors import ConfigError
 from facepipe.face.emotion import EMOTIONS, EXPECTED_EMOTION
-from facepipe.face.pose import face_frame, to_camera
-from facepipe.io import atomic_write, read_npz
+from facepipe.face.pose import face_frame, face_plane, to_camera
 from facepipe.face.regions import INNER_LIPS
-from facepipe.face.pose import face_plane
+from facepipe.io import atomic_write, read_npz
 from facepipe.reposition.mesh.warp import triangle_labels, triangle_maps
 
 __all__ = ["ShadingModel", "learn", "canonical_shape", "warp_triangles", "shade", "SIDE", "HIGHPASS_SIGMA"]
@@ -71,10 +70,17 @@ class ShadingModel:
 
     def save(self, path: str | os.PathLike) -> None:
         with atomic_write(path) as f:
-            np.savez(f, canonical=self.canonical.astype(np.float32), triangles=self.triangles.astype(np.int32),
-                     names=np.array(list(self.maps)), maps=np.stack(list(self.maps.values())).astype(np.float16),
-                     face_names=np.array(list(self.faces)), faces=np.array(list(self.faces.values()), np.float32),
-                     neutral=self.neutral.astype(np.float16), sigma=np.float32(self.sigma))
+            np.savez(
+                f,
+                canonical=self.canonical.astype(np.float32),
+                triangles=self.triangles.astype(np.int32),
+                names=np.array(list(self.maps)),
+                maps=np.stack(list(self.maps.values())).astype(np.float16),
+                face_names=np.array(list(self.faces)),
+                faces=np.array(list(self.faces.values()), np.float32),
+                neutral=self.neutral.astype(np.float16),
+                sigma=np.float32(self.sigma),
+            )
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "ShadingModel":
@@ -82,10 +88,18 @@ class ShadingModel:
         path, z = read_npz(path, keys, "reposition.shading", "a shading model", LEARNED_BY, "null (no shading)")
         canonical, triangles, names, maps, face_names, faces, neutral, sigma = (z[k] for k in keys)
         if canonical.shape != (468, 2) or maps.ndim != 3 or maps.shape[0] != len(names):
-            raise ConfigError(f"reposition.shading file {str(path)!r}: canonical {canonical.shape}, maps "
-                              f"{maps.shape}; valid: canonical (468, 2) and one map per name")
-        return cls(canonical.astype(np.float64), triangles, {str(n): m.astype(np.float32) for n, m in zip(names, maps)},
-                   neutral.astype(np.float32), {str(n): float(f) for n, f in zip(face_names, faces)}, float(sigma))
+            raise ConfigError(
+                f"reposition.shading file {str(path)!r}: canonical {canonical.shape}, maps "
+                f"{maps.shape}; valid: canonical (468, 2) and one map per name"
+            )
+        return cls(
+            canonical.astype(np.float64),
+            triangles,
+            {str(n): m.astype(np.float32) for n, m in zip(names, maps)},
+            neutral.astype(np.float32),
+            {str(n): float(f) for n, f in zip(face_names, faces)},
+            float(sigma),
+        )
 
     def strength(self, image: np.ndarray, points: np.ndarray, emotion: str) -> float:
         """How much of `emotion`'s learned shading `image` (with its mesh `points`) carries: the
@@ -96,8 +110,9 @@ class ShadingModel:
         m = self.maps[emotion]
         return float(np.sum((h - self.neutral) * m) / max(float(np.sum(m * m)), 1e-12))
 
-    def residuals(self, points: np.ndarray, shape: tuple[int, int], names: Iterable[str], gain: float = 1.0,
-                  unsmile: float = 0.0) -> dict[str, np.ndarray]:
+    def residuals(
+        self, points: np.ndarray, shape: tuple[int, int], names: Iterable[str], gain: float = 1.0, unsmile: float = 0.0
+    ) -> dict[str, np.ndarray]:
         """Expression name -> its luminance residual at intensity 1, `[H, W]` float32 on a source image
         of `shape` whose mesh is `points` `[468, 2+]` (pixels); zero off the face.
 
@@ -106,15 +121,19 @@ class ShadingModel:
         read as a smile under a frown (pass the source's `strength(..., "happy")`). Names that get neither
         are left out.
         """
-        warped = {e: warp_triangles(m, self.canonical, points[:, :2], self.triangles, shape)[0]
-                  for e, m in self.maps.items()}
+        warped = {
+            e: warp_triangles(m, self.canonical, points[:, :2], self.triangles, shape)[0] for e, m in self.maps.items()
+        }
         out = {}
         for name in names:
             emotion = EXPECTED_EMOTION.get(name)
             if emotion is None:
                 continue
-            r = (gain * MAP_GAIN.get(emotion, 1.0) * warped[emotion] if emotion in warped
-                 else np.zeros(shape, np.float32))
+            r = (
+                gain * MAP_GAIN.get(emotion, 1.0) * warped[emotion]
+                if emotion in warped
+                else np.zeros(shape, np.float32)
+            )
             if emotion != "happy" and unsmile > 0 and "happy" in warped:
                 r = r - UNSMILE_GAIN.get(emotion, 1.0) * unsmile * warped["happy"]
             if r.any():
@@ -131,8 +150,9 @@ def shade(image: np.ndarray, residual: np.ndarray, strength: float) -> np.ndarra
     return np.clip(np.rint(out), 0, 255).astype(np.uint8)
 
 
-def warp_triangles(image: np.ndarray, src: np.ndarray, dst: np.ndarray, triangles: np.ndarray,
-                   shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+def warp_triangles(
+    image: np.ndarray, src: np.ndarray, dst: np.ndarray, triangles: np.ndarray, shape: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray]:
     """Piecewise-affine warp: each triangle of `src` points (pixels in `image`) onto the same triangle at
     `dst` in an output of `shape`. Returns the output (zero outside every triangle) and its coverage mask."""
     labels = triangle_labels(shape, dst, triangles, range(len(triangles)))
@@ -152,20 +172,27 @@ def canonical_shape(meshes: np.ndarray, side: int = SIDE) -> tuple[np.ndarray, n
     square (4 px margin, midline x = 0 on the middle column, up = up), and its Delaunay triangles."""
     mean = np.mean([_frontal(m) for m in meshes], axis=0)
     scale = (side - 8) / (2 * max(np.abs(mean[:, 0]).max(), np.abs(mean[:, 1] - mean[:, 1].mean()).max()))
-    canonical = np.column_stack([(side - 1) / 2 + mean[:, 0] * scale,
-                                 (side - 1) / 2 - (mean[:, 1] - mean[:, 1].mean()) * scale])
+    canonical = np.column_stack(
+        [(side - 1) / 2 + mean[:, 0] * scale, (side - 1) / 2 - (mean[:, 1] - mean[:, 1].mean()) * scale]
+    )
     return canonical, Delaunay(canonical).simplices
 
 
-def _highpassed(image: np.ndarray, points: np.ndarray, canonical: np.ndarray, triangles: np.ndarray,
-                side: int, sigma: float) -> tuple[np.ndarray, np.ndarray]:
+def _highpassed(
+    image: np.ndarray, points: np.ndarray, canonical: np.ndarray, triangles: np.ndarray, side: int, sigma: float
+) -> tuple[np.ndarray, np.ndarray]:
     grey = np.log(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32) + _LOG_OFFSET)
     warped, covered = warp_triangles(grey, points[:, :2], canonical, triangles, (side, side))
     return warped - cv2.GaussianBlur(warped, (0, 0), sigma), covered
 
 
-def learn(faces: Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]], meshes: np.ndarray, side: int = SIDE,
-          sigma: float = HIGHPASS_SIGMA, min_faces: float = MIN_FACES) -> ShadingModel:
+def learn(
+    faces: Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]],
+    meshes: np.ndarray,
+    side: int = SIDE,
+    sigma: float = HIGHPASS_SIGMA,
+    min_faces: float = MIN_FACES,
+) -> ShadingModel:
     """Residual maps from `faces`: (RGB image, its mesh `[468, 3]`, fer's probabilities `[7]` in
     `EMOTIONS` order), streamed once; `meshes` `[N, 468, 3]` (the same faces' meshes) fix the frame.
 
@@ -197,5 +224,11 @@ def learn(faces: Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]], meshes: np
             continue
         r = (means[i] - means[-1]) * mask
         maps[emotion] = ((r + r[:, ::-1]) / 2).astype(np.float32)
-    return ShadingModel(canonical, triangles, maps, (means[-1] * mask).astype(np.float32),
-                        {e: float(weights[i]) for i, e in enumerate(SHADED)}, sigma)
+    return ShadingModel(
+        canonical,
+        triangles,
+        maps,
+        (means[-1] * mask).astype(np.float32),
+        {e: float(weights[i]) for i, e in enumerate(SHADED)},
+        sigma,
+    )

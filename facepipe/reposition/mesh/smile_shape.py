@@ -24,8 +24,8 @@ import numpy as np
 from facepipe.errors import ConfigError
 from facepipe.face.emotion import EMOTIONS
 from facepipe.face.pose import face_frame, face_width, to_camera
-from facepipe.io import atomic_write, read_npz
 from facepipe.face.regions import RIGID
+from facepipe.io import atomic_write, read_npz
 from facepipe.reposition.mesh.shading import LEARNED_BY
 
 __all__ = ["SmileShape", "learn", "frontal"]
@@ -66,17 +66,29 @@ class SmileShape:
 
     def save(self, path: str | os.PathLike) -> None:
         with atomic_write(path) as f:
-            np.savez(f, neutral=self.neutral.astype(np.float32), smile=self.smile.astype(np.float32),
-                     threshold=np.float32(self.threshold))
+            np.savez(
+                f,
+                neutral=self.neutral.astype(np.float32),
+                smile=self.smile.astype(np.float32),
+                threshold=np.float32(self.threshold),
+            )
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "SmileShape":
-        path, z = read_npz(path, ("neutral", "smile", "threshold"), "reposition.smile_shape", "a smile shape",
-                           LEARNED_BY, "null (close the lips only)")
+        path, z = read_npz(
+            path,
+            ("neutral", "smile", "threshold"),
+            "reposition.smile_shape",
+            "a smile shape",
+            LEARNED_BY,
+            "null (close the lips only)",
+        )
         neutral, smile, threshold = z["neutral"], z["smile"], float(z["threshold"])
         if neutral.shape != (468, 3) or smile.shape != (468, 3) or not np.any(smile):
-            raise ConfigError(f"reposition.smile_shape file {str(path)!r}: neutral {neutral.shape}, smile "
-                              f"{smile.shape}; valid: two (468, 3) arrays, the smile not all zero")
+            raise ConfigError(
+                f"reposition.smile_shape file {str(path)!r}: neutral {neutral.shape}, smile "
+                f"{smile.shape}; valid: two (468, 3) arrays, the smile not all zero"
+            )
         return cls(neutral.astype(np.float64), smile.astype(np.float64), threshold)
 
 

@@ -24,11 +24,23 @@ import cv2
 import numpy as np
 from scipy.spatial import Delaunay
 
-from facepipe.face.pose import Pose, face_frame, face_width, from_camera, pose_frame, to_camera
 from facepipe.face import tessellation
+from facepipe.face.pose import Pose, face_frame, face_width, from_camera, pose_frame, to_camera
 
-__all__ = ["polygon_alpha", "HeadModel", "head_model", "background_plate", "draw_order", "outline_follow", "project", "render",
-           "rotate_head", "pose_change", "triangle_labels", "triangle_maps"]
+__all__ = [
+    "polygon_alpha",
+    "HeadModel",
+    "head_model",
+    "background_plate",
+    "draw_order",
+    "outline_follow",
+    "project",
+    "render",
+    "rotate_head",
+    "pose_change",
+    "triangle_labels",
+    "triangle_maps",
+]
 
 MESH_POINTS = 468  # the first points of a HeadModel are the face mesh; the head proxy follows
 FOREHEAD_TOP, CHIN_TIP = 10, 152  # mesh vertices at the top and bottom of the face's midline
@@ -80,8 +92,15 @@ class HeadModel:
         return (self.triangles >= MESH_POINTS).any(axis=1)
 
 
-def _ellipsoid_points(centre: np.ndarray, axes: np.ndarray, radii: np.ndarray, n_lat: int = 9,
-                      n_lon: int = 24, lats: np.ndarray | None = None, profile: np.ndarray | None = None) -> np.ndarray:
+def _ellipsoid_points(
+    centre: np.ndarray,
+    axes: np.ndarray,
+    radii: np.ndarray,
+    n_lat: int = 9,
+    n_lon: int = 24,
+    lats: np.ndarray | None = None,
+    profile: np.ndarray | None = None,
+) -> np.ndarray:
     """Points on an ellipsoid's camera-facing half and rim (latitude measured from the face axis),
     or at the latitudes `lats` (degrees) instead; `profile` `[n_lon]` scales each longitude's across
     and up radii (`_hair_profile`), lat-major like the points."""
@@ -111,8 +130,9 @@ def unwrap(points: np.ndarray, centre: np.ndarray, axes: np.ndarray, radii: np.n
     return np.column_stack([theta * np.cos(phi), -theta * np.sin(phi)])
 
 
-def _back_of_head(centre: np.ndarray, axes: np.ndarray, radii: np.ndarray,
-                  profile: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def _back_of_head(
+    centre: np.ndarray, axes: np.ndarray, radii: np.ndarray, profile: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Points `[P, 3]` on the proxy ellipsoid behind its rim (latitudes 97-145 degrees, above the jaw)
     and where each takes its colour in the image `[P, 2]`, as the source never saw them: mirrored
     through the rim, a ring just outside it at the same longitude, further out the further back (hair
@@ -151,8 +171,13 @@ def _behind_rim(proxy: np.ndarray, rim: np.ndarray) -> np.ndarray:
     return out
 
 
-def head_model(points: np.ndarray, image_shape: tuple[int, int], face_triangles: np.ndarray,
-               depth_gain: float = 1.0, person: np.ndarray | None = None) -> HeadModel:
+def head_model(
+    points: np.ndarray,
+    image_shape: tuple[int, int],
+    face_triangles: np.ndarray,
+    depth_gain: float = 1.0,
+    person: np.ndarray | None = None,
+) -> HeadModel:
     """Build the rotatable head of a face mesh `[468, 3]` (image space) in an image of `(H, W)`.
 
     `face_triangles` `[F, 3]` are the mesh's own (`tessellation.FaceTopology.triangles`: MediaPipe's,
@@ -183,8 +208,9 @@ def head_model(points: np.ndarray, image_shape: tuple[int, int], face_triangles:
     # keep proxy points that project outside the mesh (the mesh already covers the face itself)
     rim = cam[cv2.convexHull(cam[:, :2].astype(np.float32), returnPoints=False)[:, 0]]
     hull = rim[:, :2].astype(np.float32)
-    outside = np.array([cv2.pointPolygonTest(hull, (float(x), float(y)), True) < -0.02 * width
-                        for x, y in proxy[:, :2]])
+    outside = np.array(
+        [cv2.pointPolygonTest(hull, (float(x), float(y)), True) < -0.02 * width for x, y in proxy[:, :2]]
+    )
     proxy = _behind_rim(proxy[outside], rim)
     # ... and that lie outside it where the head is triangulated, too: a proxy point that the unwrap
     # put inside the face's outline joined the mesh in teeth that stood out along a turned cheek
@@ -200,8 +226,9 @@ def head_model(points: np.ndarray, image_shape: tuple[int, int], face_triangles:
     if _signed_areas(face_uv, face).sum() < 0:  # wound so that facing the camera is a positive area
         face = face[:, ::-1]
     triangles = np.concatenate([face, _around_face(unwrapped, tessellation.outline(face))])
-    return HeadModel(points=moving, pivot=cam.mean(0), triangles=triangles, unwrapped=unwrapped,
-                     texture=texture, pad=pad)
+    return HeadModel(
+        points=moving, pivot=cam.mean(0), triangles=triangles, unwrapped=unwrapped, texture=texture, pad=pad
+    )
 
 
 def fitted_ellipsoid(cam: np.ndarray, axes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -212,8 +239,9 @@ def fitted_ellipsoid(cam: np.ndarray, axes: np.ndarray) -> tuple[np.ndarray, np.
     return centre, np.array([0.62 * width, 0.78 * height, 0.62 * width])
 
 
-def _hair_profile(person: np.ndarray, cam: np.ndarray, centre: np.ndarray, axes: np.ndarray,
-                  radii: np.ndarray, n_lon: int = 24) -> np.ndarray:
+def _hair_profile(
+    person: np.ndarray, cam: np.ndarray, centre: np.ndarray, axes: np.ndarray, radii: np.ndarray, n_lon: int = 24
+) -> np.ndarray:
     """`[n_lon]` how much each longitude of the proxy (`_ellipsoid_points`) must reach out
     (1 .. `MAX_HAIR_GROWTH`) to hold the person above the chin (`person` `[H, W]`, the source's mask;
     the part joined to the face): hair or a hat reaching beyond the proxy stayed in the background
@@ -222,10 +250,12 @@ def _hair_profile(person: np.ndarray, cam: np.ndarray, centre: np.ndarray, axes:
     floated behind the turned head as a hoop."""
     face = from_camera(cam)[:, :2]
     hair = (person > 0.5).astype(np.uint8)
-    hair[max(int(np.ceil(face[CHIN_TIP, 1])), 0):] = 0
+    hair[max(int(np.ceil(face[CHIN_TIP, 1])), 0) :] = 0
     _, blobs = cv2.connectedComponents(hair)
-    inside = blobs[np.clip(np.round(face[:, 1]).astype(int), 0, hair.shape[0] - 1),
-                   np.clip(np.round(face[:, 0]).astype(int), 0, hair.shape[1] - 1)]
+    inside = blobs[
+        np.clip(np.round(face[:, 1]).astype(int), 0, hair.shape[0] - 1),
+        np.clip(np.round(face[:, 0]).astype(int), 0, hair.shape[1] - 1),
+    ]
     joined = np.unique(inside[inside > 0])
     ys, xs = np.nonzero(np.isin(blobs, joined))
     profile = np.ones(n_lon)
@@ -292,8 +322,9 @@ def _fill_holes(labels: np.ndarray, dst: np.ndarray) -> None:
     holes = (hull > 0) & ~covered
     if not holes.any() or not covered.any():
         return
-    _, nearest = cv2.distanceTransformWithLabels((~covered).astype(np.uint8), cv2.DIST_L2, 3,
-                                                 labelType=cv2.DIST_LABEL_PIXEL)
+    _, nearest = cv2.distanceTransformWithLabels(
+        (~covered).astype(np.uint8), cv2.DIST_L2, 3, labelType=cv2.DIST_LABEL_PIXEL
+    )
     ys, xs = np.nonzero(covered)  # the zero pixels of the transform's input, each its own label
     triangle_of = np.zeros(int(nearest.max()) + 1, np.int32)
     triangle_of[nearest[ys, xs]] = labels[ys, xs]
@@ -319,8 +350,9 @@ def background_plate(image: np.ndarray, model: HeadModel) -> np.ndarray:
     h, w = mask.shape
     factor = max(1, int(round(max(cv2.boundingRect(hull)[2:]) / PLATE_FILL_SIZE)))
     size = (max(w // factor, 1), max(h // factor, 1))
-    small_mask = cv2.dilate((cv2.resize(mask, size, interpolation=cv2.INTER_AREA) > 0).astype(np.uint8),
-                            np.ones((3, 3), np.uint8))  # every coarse pixel the hull touches is filled
+    small_mask = cv2.dilate(
+        (cv2.resize(mask, size, interpolation=cv2.INTER_AREA) > 0).astype(np.uint8), np.ones((3, 3), np.uint8)
+    )  # every coarse pixel the hull touches is filled
     filled = cv2.inpaint(cv2.resize(padded, size, interpolation=cv2.INTER_AREA), small_mask, 3, cv2.INPAINT_TELEA)
     return np.where(mask[..., None] > 0, cv2.resize(filled, (w, h), interpolation=cv2.INTER_LINEAR), padded)
 
@@ -344,8 +376,9 @@ def triangle_labels(shape: tuple[int, int], dst: np.ndarray, triangles: np.ndarr
     return labels
 
 
-def triangle_maps(labels: np.ndarray, src: np.ndarray, dst: np.ndarray, triangles: np.ndarray
-                  ) -> tuple[np.ndarray, np.ndarray]:
+def triangle_maps(
+    labels: np.ndarray, src: np.ndarray, dst: np.ndarray, triangles: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """`cv2.remap` maps `[H, W]` float32: each pixel labelled with triangle t (`labels`, -1: none, which
     takes triangle 0's map) is sent through t's affine map from its `dst` corners to its `src` corners.
     All triangles' maps are solved at once; a degenerate triangle maps to the origin."""
@@ -371,14 +404,15 @@ def triangle_stretch(src: np.ndarray, dst: np.ndarray, triangles: np.ndarray) ->
     ok = np.abs(det_b) > 1e-9
     inv_b = np.stack([np.stack([b[:, 1, 1], -b[:, 0, 1]], 1), np.stack([-b[:, 1, 0], b[:, 0, 0]], 1)], 1)
     linear = inv_b @ a / np.where(ok, det_b, 1.0)[:, None, None]  # source -> render: edges_src @ linear = edges_dst
-    squares = (linear ** 2).sum((1, 2))
+    squares = (linear**2).sum((1, 2))
     det = linear[:, 0, 0] * linear[:, 1, 1] - linear[:, 0, 1] * linear[:, 1, 0]
-    largest = np.sqrt((squares + np.sqrt(np.maximum(squares ** 2 - 4 * det ** 2, 0.0))) / 2)
+    largest = np.sqrt((squares + np.sqrt(np.maximum(squares**2 - 4 * det**2, 0.0))) / 2)
     return np.where(ok, largest, 1.0)
 
 
-def _soften_stretched(image: np.ndarray, head: np.ndarray, labels: np.ndarray, stretch: np.ndarray,
-                      map_x: np.ndarray, map_y: np.ndarray) -> np.ndarray:
+def _soften_stretched(
+    image: np.ndarray, head: np.ndarray, labels: np.ndarray, stretch: np.ndarray, map_x: np.ndarray, map_y: np.ndarray
+) -> np.ndarray:
     """`head` (the remapped `image`) where its triangles stretch the source (`stretch`, per triangle)
     drawn from the source blurred in proportion (`STRETCH_BLUR`), between the levels `BLUR_LEVELS`.
 
@@ -408,8 +442,13 @@ def _soften_stretched(image: np.ndarray, head: np.ndarray, labels: np.ndarray, s
         hi = np.clip(np.ceil([xs[reach].max(), ys[reach].max()]) + 3 * level + 2, lo + 1, size).astype(int)
         (x0, y0), (x1, y1) = lo, hi  # maps beyond the image read its edge (BORDER_REPLICATE), as before
         source = image[y0:y1, x0:x1]
-        blurred = cv2.remap(cv2.GaussianBlur(source, (0, 0), level), xs - np.float32(x0), ys - np.float32(y0),
-                            cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
+        blurred = cv2.remap(
+            cv2.GaussianBlur(source, (0, 0), level),
+            xs - np.float32(x0),
+            ys - np.float32(y0),
+            cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_REPLICATE,
+        ).astype(np.float32)
         t = np.clip((weight - lower) / (level - lower), 0, 1)
         part = part * (1 - t) + blurred * t
         lower = level
@@ -428,8 +467,13 @@ def project(model: HeadModel, rotation: np.ndarray, offsets: np.ndarray | None =
     return from_camera(pts)[:, :2], pts[:, 2]
 
 
-def rotate_head(image: np.ndarray, model: HeadModel, rotation: np.ndarray,
-                plate: np.ndarray | None = None, person: np.ndarray | None = None) -> np.ndarray:
+def rotate_head(
+    image: np.ndarray,
+    model: HeadModel,
+    rotation: np.ndarray,
+    plate: np.ndarray | None = None,
+    person: np.ndarray | None = None,
+) -> np.ndarray:
     """Render `image` `[H, W, 3]` uint8 with the head rotated by `rotation` (`[3, 3]`, camera frame)."""
     dst, depth = project(model, rotation)
     return render(image, model, dst, depth, plate, person)
@@ -458,8 +502,14 @@ def draw_order(model: HeadModel, dst: np.ndarray, depth: np.ndarray) -> list[int
     return np.concatenate([by_depth[behind], by_depth[front]]).tolist()
 
 
-def render(image: np.ndarray, model: HeadModel, dst: np.ndarray, depth: np.ndarray,
-           plate: np.ndarray | None = None, person: np.ndarray | None = None) -> np.ndarray:
+def render(
+    image: np.ndarray,
+    model: HeadModel,
+    dst: np.ndarray,
+    depth: np.ndarray,
+    plate: np.ndarray | None = None,
+    person: np.ndarray | None = None,
+) -> np.ndarray:
     """Warp `image` so the head's points land at `dst` (from `project`), nearer triangles on top.
 
     The head layer (mesh + proxy triangles) is composited with a one-pixel feather over `plate`

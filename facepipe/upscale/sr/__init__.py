@@ -14,8 +14,13 @@ __all__ = ["ARCHITECTURES", "build_network"]
 ARCHITECTURES = ("edsr", "wdsr_b", "srgan")
 
 
-def build_network(name: str, scale: int = 4, filters: Optional[int] = None, blocks: Optional[int] = None,
-                  key: str = "upscaler.network") -> Any:
+def build_network(
+    name: str,
+    scale: int = 4,
+    filters: Optional[int] = None,
+    blocks: Optional[int] = None,
+    key: str = "upscaler.network",
+) -> Any:
     """An untrained network by architecture name; `filters` / `blocks` default to the model file's own.
     `key` names the config the values came from, for the one-line error."""
     from facepipe.upscale.sr import edsr, srgan, wdsr
@@ -25,6 +30,8 @@ def build_network(name: str, scale: int = 4, filters: Optional[int] = None, bloc
         raise ConfigError(f"{key}.name={name!r}; valid: {', '.join(ARCHITECTURES)}")
     module, builder = modules[name]
     if scale not in module.SCALES:
-        raise ConfigError(f"{key}.scale={scale} is not supported by {name}; valid: {', '.join(map(str, module.SCALES))}")
+        raise ConfigError(
+            f"{key}.scale={scale} is not supported by {name}; valid: {', '.join(map(str, module.SCALES))}"
+        )
     kw = {k: int(v) for k, v in (("num_filters", filters), ("num_res_blocks", blocks)) if v is not None}
     return builder(scale, **kw)

@@ -73,8 +73,9 @@ class WeightNormConv2D(keras().layers.Layer):
         self.g = self.add_weight(name="g", shape=(self.filters,), initializer="ones")
         self.v = self.add_weight(name="kernel", shape=(k, k, shape[-1], self.filters), initializer="glorot_uniform")
         self.bias = self.add_weight(name="bias", shape=(self.filters,), initializer="zeros")
-        self.initialized = self.add_weight(name="initialized", shape=(), dtype="bool", initializer="zeros",
-                                           trainable=False)
+        self.initialized = self.add_weight(
+            name="initialized", shape=(), dtype="bool", initializer="zeros", trainable=False
+        )
 
     def call(self, x: Any) -> Any:
         tf = tensorflow()
@@ -82,5 +83,9 @@ class WeightNormConv2D(keras().layers.Layer):
         return self.activation(tf.nn.conv2d(x, kernel, 1, "SAME") + self.bias)
 
     def get_config(self) -> dict:
-        return {**super().get_config(), "filters": self.filters, "kernel_size": self.kernel_size,
-                "activation": keras().activations.serialize(self.activation)}
+        return {
+            **super().get_config(),
+            "filters": self.filters,
+            "kernel_size": self.kernel_size,
+            "activation": keras().activations.serialize(self.activation),
+        }

@@ -20,8 +20,9 @@ from facepipe.training import resumable_adam
 __all__ = ["sample_batch", "train"]
 
 
-def sample_batch(sets: Sequence[np.ndarray], batch_size: int, patch: int, scale: int,
-                 rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def sample_batch(
+    sets: Sequence[np.ndarray], batch_size: int, patch: int, scale: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """(LR `[B, p/s, p/s, 3]`, HR `[B, p, p, 3]`) float32 in [0, 255]: crops, flips, turns, area downscale."""
     hr = np.empty((batch_size, patch, patch, 3), np.uint8)
     for i in range(batch_size):
@@ -35,14 +36,26 @@ def sample_batch(sets: Sequence[np.ndarray], batch_size: int, patch: int, scale:
     return lr.astype(np.float32), hr.astype(np.float32)
 
 
-def train(network, sets: Sequence[np.ndarray], checkpoint_dir: Path, scale: int, seed: int, epochs: int,
-          steps_per_epoch: int, batch_size: int, patch: int, learning_rate: float,
-          log: Callable[[str], None] = print):
+def train(
+    network,
+    sets: Sequence[np.ndarray],
+    checkpoint_dir: Path,
+    scale: int,
+    seed: int,
+    epochs: int,
+    steps_per_epoch: int,
+    batch_size: int,
+    patch: int,
+    learning_rate: float,
+    log: Callable[[str], None] = print,
+):
     """Train (or resume) `network` (RGB [0, 255] in and out) for `epochs`; returns it."""
     tf = _tf.tensorflow()
     if patch % scale:
         raise ValueError(f"sr.patch={patch} is not a multiple of scale {scale}")
-    optimizer, epoch, manager = resumable_adam(network, epochs * steps_per_epoch, learning_rate, 0.05, checkpoint_dir, log)
+    optimizer, epoch, manager = resumable_adam(
+        network, epochs * steps_per_epoch, learning_rate, 0.05, checkpoint_dir, log
+    )
 
     @tf.function(reduce_retracing=True)
     def step(lr, hr):

@@ -13,8 +13,13 @@ SCALES = (2, 3, 4)
 LINEAR = 0.8  # the low-rank 1x1 layer's width, as a fraction of num_filters
 
 
-def wdsr_b(scale: int, num_filters: int = 32, num_res_blocks: int = 8, res_block_expansion: int = 6,
-           res_block_scaling: float | None = None):
+def wdsr_b(
+    scale: int,
+    num_filters: int = 32,
+    num_res_blocks: int = 8,
+    res_block_expansion: int = 6,
+    res_block_scaling: float | None = None,
+):
     if scale not in SCALES:
         raise ValueError(f"WDSR scale={scale}; valid: {', '.join(map(str, SCALES))}")
     L, name = keras().layers, Namer()
