@@ -65,7 +65,8 @@ class GeneratorConf:
 
     _target_: str = "facepipe.generate.dcgan.build"  # the backend's factory
     name: str = "dcgan_digiface"  # option name, part of the person id
-    model: str = "dcgan_digiface"  # weights registry key (facepipe/models/catalog.yaml)
+    model: Optional[str] = "dcgan_digiface"  # weights registry key (facepipe/models/catalog.yaml), or null
+    weights: Optional[str] = None  # with model null: a weights file committed here (generators trained here)
     truncation: Optional[float] = None  # resample |z_i| > truncation; None = plain N(0, I)
     batch_size: int = 64
     lod: int = 0  # progressive generators (pg-GAN): draw at full size / 2**lod, e.g. 3 -> 128 px
@@ -80,6 +81,12 @@ class GeneratorConf:
         )
         _check(self.batch_size >= 1, "generator.batch_size", self.batch_size, "an integer >= 1")
         _check(self.lod >= 0, "generator.lod", self.lod, "an integer >= 0 (0 = full resolution)")
+        _check(
+            bool(self.model) != bool(self.weights),
+            "generator.model",
+            self.model,
+            "a registry name with generator.weights null, or null with generator.weights a file",
+        )
 
 
 @dataclass
@@ -126,7 +133,7 @@ class ExpressionsConf:
     """The facial expressions the random part of a dataset draws from, with an intensity range."""
 
     name: str = "basic"
-    names: list[str] = field(default_factory=lambda: ["neutral"])
+    names: list[str] = field(default_factory=lambda: list(EXPRESSION_NAMES))
     intensity_min: float = 0.3
     intensity_max: float = 1.0
 
@@ -325,7 +332,8 @@ class ShadingConf:
     file: str = SHADING_FILE  # written by the stage, committed, read by the mesh backend (reposition.shading)
     smile_file: str = SMILE_SHAPE_FILE  # the smile shape, learned from the same faces; read by the mesh backend (reposition.smile_shape)
     # face set (celeba, utkface) -> how many of its first images (None: all); CelebA from 5001 on is the
-    # fer tuning set. Adding all of UTKFace gave surprise a map but matched fer less often (README).
+    # fer tuning set. UTKFace is left out: all of it gives surprise a map, but fer then matches the
+    # rendered expressions less often (README).
     sets: dict[str, Optional[int]] = field(default_factory=lambda: {"celeba": 5000})
     min_side: int = 176  # faces are upsampled (whole factors) until their shorter side is at least this
     side: int = 128  # canonical square, pixels

@@ -90,7 +90,9 @@ def test_every_upscaler_option_builds(option, models, tmp_path, monkeypatch):
 @pytest.mark.parametrize("option", _options("generator"))
 def test_every_generator_option_builds(option, models, tmp_path, monkeypatch):
     cfg = compose_cfg([f"generator={option}"]).generator
-    if models.spec(cfg.model).source.kind == "url":  # the reference pg-GAN (no internet here): a file in its layout
+    if (
+        cfg.model and models.spec(cfg.model).source.kind == "url"
+    ):  # the reference pg-GAN (no internet here): a file in its layout
         sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
         from make_pggan_pickle import write
 
@@ -134,3 +136,19 @@ def test_bad_values_raise_one_line_config_errors(override, fragment):
 def test_unknown_factory_is_a_config_error():
     with pytest.raises(ConfigError, match="no_such_module"):
         load_factory("facepipe.no_such_module.build", "upscaler")
+
+
+def test_conf_defaults_are_the_schema_defaults():
+    """conf/ and the dataclasses state each default once in effect: composing conf/ with no overrides gives
+    exactly the schema's defaults, so neither can drift from the other."""
+    from dataclasses import asdict
+
+    from facepipe.config import FacepipeConfig
+
+    composed = asdict(compose_cfg([]))
+    schema = asdict(FacepipeConfig())
+    shared = ("output_size", "format", "quality", "png_level")  # each upscaler option's own keys are its YAML's
+    composed["upscaler"] = {k: v for k, v in composed["upscaler"].items() if k in shared}
+    schema["upscaler"] = {k: v for k, v in schema["upscaler"].items() if k in shared}
+    differ = {key: (composed[key], schema[key]) for key in schema if composed[key] != schema[key]}
+    assert differ == {}

@@ -21,7 +21,6 @@ import yaml
 __all__ = ["main"]
 
 BENCHMARKS_DIR = Path(__file__).resolve().parents[2] / "benchmarks"  # in a source checkout
-DEFAULT_MODEL_CACHE = "models/cache"  # as in conf/paths/default.yaml; $FACEPIPE_MODEL_CACHE overrides both
 
 
 def _models(args: argparse.Namespace) -> int:
@@ -105,6 +104,7 @@ def _bench(argv: list[str]) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
+    from facepipe.config import PathsConf
     from facepipe.pipeline import STAGES
 
     parser = argparse.ArgumentParser(prog="facepipe", description="facepipe registry and stage commands")
@@ -113,7 +113,9 @@ def _parser() -> argparse.ArgumentParser:
     models.add_argument("action", choices=["list", "fetch", "verify"])
     models.add_argument("names", nargs="*", help="model names (default: all)")
     models.add_argument(
-        "--cache", default=DEFAULT_MODEL_CACHE, help="model cache dir (default: $FACEPIPE_MODEL_CACHE or %(default)s)"
+        "--cache",
+        default=PathsConf().model_cache,
+        help="model cache dir (default: $FACEPIPE_MODEL_CACHE or %(default)s)",
     )
     models.add_argument("--file", help="fetch: take the bytes from this local file (verified by sha256)")
     models.add_argument("--force", action="store_true", help="fetch: re-download even if cached")

@@ -2,9 +2,9 @@
 
 The landmark model is trained on a fixed topology (852 triangles over the 468 vertices, with holes at
 the mouth and the eyes). Warping with it keeps each triangle on the same patch of skin on every face;
-a Delaunay triangulation of the landmark positions instead depended on where they fell: with the lips
-touching, it joined upper-lip vertices to the lower lip's outer edge in slivers a pixel wide, which an
-opened mouth stretched into pink streaks below its painted interior (both test photos, laugh and surprise).
+a Delaunay triangulation of the landmark positions would depend on where they fall: with the lips
+touching, it joins upper-lip vertices to the lower lip's outer edge in slivers a pixel wide, which an
+opened mouth stretches into pink streaks below its painted interior.
 
 The topology ships in mediapipe 0.10.21's wheel as Python source (`face_mesh_connections.py`,
 fetched through the registry as `mediapipe_face_mesh_tessellation`). It is read with `ast` and never

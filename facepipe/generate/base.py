@@ -6,7 +6,7 @@ from typing import Optional, Protocol
 
 import numpy as np
 
-__all__ = ["Generator", "sample_latents", "from_m11"]
+__all__ = ["Generator", "sample_latents", "draw_latents", "from_m11"]
 
 
 class Generator(Protocol):
@@ -43,6 +43,17 @@ def sample_latents(rng: np.random.Generator, n: int, dim: int, truncation: Optio
         while (outside := np.abs(z) > truncation).any():
             z[outside] = rng.standard_normal(int(outside.sum()))
     return z.astype(np.float32)
+
+
+def draw_latents(
+    generator: Generator, rng: np.random.Generator, n: int, truncation: Optional[float] = None
+) -> np.ndarray:
+    """`[n, latent_dim]` latents for `generator`: its own `sample_latents(rng, n, truncation)` when it has
+    one (a conditional generator also draws a condition), else N(0, I) by `sample_latents`."""
+    own = getattr(generator, "sample_latents", None)
+    if own is not None:
+        return own(rng, n, truncation)
+    return sample_latents(rng, n, generator.latent_dim, truncation)
 
 
 def from_m11(x: np.ndarray) -> np.ndarray:

@@ -20,7 +20,15 @@ from facepipe.errors import CheckpointMismatch, ConfigError
 from facepipe.generate.base import from_m11, sample_latents
 from facepipe.generate.layers import AGE_RANGE, COND_DIM, ETHNICITIES, encode_conditions
 
-__all__ = ["ConditionalGenerator", "load_weights", "build", "check_condition", "GENDERS"]
+__all__ = [
+    "ConditionalGenerator",
+    "load_weights",
+    "build",
+    "check_condition",
+    "condition_targets",
+    "apply_condition",
+    "GENDERS",
+]
 
 GENDERS = ("male", "female")
 FORMAT = 1
@@ -38,6 +46,41 @@ def check_condition(age: Optional[float] = None, gender: Optional[str] = None, e
         raise ConfigError(f"gender={gender!r} is unknown; valid: {', '.join(GENDERS)}")
     if ethnicity is not None and ethnicity not in ETHNICITIES:
         raise ConfigError(f"ethnicity={ethnicity!r} is unknown; valid: {', '.join(ETHNICITIES)}")
+
+
+def condition_targets(targets: dict[str, float]) -> tuple[dict, dict[str, float]]:
+    """Split attribute targets into the condition they set and the rest (edited through directions).
+
+    `age` (years) sets the age; `Male` sets the gender (>= 0.5: male); `race_<Name>` = 1 sets the ethnicity.
+
+    Raises:
+        ConfigError: a race target below 0.5, or more than one race asked for.
+    """
+    condition, rest = {}, {}
+    for name, value in targets.items():
+        if name == "age":
+            condition["age"] = float(value)
+        elif name == "Male":
+            condition["gender"] = "male" if value >= 0.5 else "female"
+        elif name.startswith("race_"):
+            if value < 0.5 or "ethnicity" in condition:
+                raise ConfigError(
+                    f"attributes.targets.{name}={value!r}: a conditional generator takes one race "
+                    "target set to 1; valid: e.g. attributes.targets.race_Asian=1"
+                )
+            condition["ethnicity"] = name[len("race_") :].lower()
+        else:
+            rest[name] = value
+    check_condition(**condition)
+    return condition, rest
+
+
+def apply_condition(generator, latent: np.ndarray, targets: dict[str, float]) -> np.ndarray:
+    """`latent` with the condition its targets ask for, when `generator` is conditional; else unchanged."""
+    if not hasattr(generator, "condition_latent"):
+        return latent
+    condition, _ = condition_targets(dict(targets))
+    return generator.condition_latent(latent, **condition) if condition else latent
 
 
 def load_weights(path: str | Path) -> tuple[dict, dict[str, np.ndarray], dict[str, np.ndarray]]:

@@ -20,9 +20,8 @@ is out of reach; it walks one of two ways (`directions.walk`):
   distance in the latent. With `image` (default), it is how much the step changes the picture (the
   generator's pullback metric, `GuideField.image_metric_inverse`): the walk buys each unit of the
   target's score with the fewest changed pixels, so it leaves alone the parts of the face the edit
-  does not need. On 40 persons that cut the mean pixel change of an Eyeglasses edit from 12 to 4
-  (of 255); on 100 persons the independent evaluator's drift of a locked Male and Young fell by
-  16-33% over four edits, and locking beat the free edit 1.8-2.5x instead of 1.6-2.1x.
+  does not need: an edit changes fewer pixels than with `latent`, and the independent evaluator
+  reads less drift in the locked attributes (figures in the README, Benchmarks).
 """
 
 from __future__ import annotations

@@ -18,7 +18,13 @@ def identity_key(cfg: FacepipeConfig) -> dict:
     """
     g, a = cfg.generator, cfg.attributes
     return {
-        "generator": {"target": g._target_, "name": g.name, "model": g.model, "truncation": g.truncation},
+        "generator": {
+            "target": g._target_,
+            "name": g.name,
+            "model": g.model,
+            "truncation": g.truncation,
+            **({"weights": g.weights} if g.weights else {}),
+        },
         "seed": cfg.seed,
         "attributes": {"targets": dict(sorted(a.targets.items())), "lock": sorted(a.lock)},
     }

@@ -18,7 +18,8 @@ from facepipe.attributes.directions import for_generator
 from facepipe.attributes.vocabulary import check_targets
 from facepipe.config import FacepipeConfig
 from facepipe.errors import ConfigError, NoFaceError
-from facepipe.generate.base import sample_latents
+from facepipe.generate.base import draw_latents
+from facepipe.generate.conditional import apply_condition, condition_targets
 from facepipe.generate.edit import EditResult, EditSettings, UnreachableTarget, edit, latent_scorer
 from facepipe.generate.guide_field import GuideField
 from facepipe.models.registry import ModelStore
@@ -45,7 +46,8 @@ def sample_person(
     failure = ""
     for k in range(MAX_TRIES):
         rng = np.random.default_rng(cfg.seed if k == 0 else np.random.SeedSequence([cfg.seed, _RESAMPLE_STREAM, k]))
-        latent = sample_latents(rng, 1, generator.latent_dim, cfg.generator.truncation)[0]
+        latent = draw_latents(generator, rng, 1, cfg.generator.truncation)[0]
+        latent = apply_condition(generator, latent, cfg.attributes.targets)
         result = None
         if editor is not None:
             try:
@@ -72,13 +74,16 @@ def build_editor(cfg: FacepipeConfig, generator, models: ModelStore):
     """`latent -> EditResult` for the job's attribute targets, or None when there are none."""
     a = cfg.attributes
     check_targets(dict(a.targets), list(a.lock))  # bad names and ranges fail before anything loads
-    if not a.targets:
+    targets = dict(a.targets)
+    if hasattr(generator, "condition_latent"):  # a conditional generator sets these directly
+        targets = condition_targets(targets)[1]
+    if not targets:
         return None, {}
     from facepipe.attributes import classifier
 
     directions, path = for_generator(cfg.generator, cfg.directions.dir, models)
     directions.check_latent_dim(generator.latent_dim, str(path))
-    missing = sorted((set(a.targets) | set(a.lock)) - set(directions.names))
+    missing = sorted((set(targets) | set(a.lock)) - set(directions.names))
     if missing:
         raise ConfigError(
             f"attributes {missing} have no direction in {path.name}; valid: {', '.join(directions.names)}"
@@ -93,7 +98,7 @@ def build_editor(cfg: FacepipeConfig, generator, models: ModelStore):
         "guide_sha256": guide.card.get("weights_sha256", ""),
         "settings": asdict(settings),
     }
-    return (lambda z: edit(z, dict(a.targets), list(a.lock), directions, score, settings)), provenance
+    return (lambda z: edit(z, targets, list(a.lock), directions, score, settings)), provenance
 
 
 def edit_record(cfg: FacepipeConfig, edited, provenance: dict) -> dict:

@@ -51,6 +51,15 @@ def person_config_yaml(cfg: FacepipeConfig) -> str:
     return yaml.safe_dump({key: tree[key] for key in ("seed", "generator", "attributes")}, sort_keys=False)
 
 
+def _weights_identity(cfg: FacepipeConfig, models: ModelStore) -> tuple[str, str]:
+    """(name, sha256) of the generator's weights: a registry model's pinned hash, or a committed file's."""
+    if cfg.generator.model:
+        spec = models.spec(cfg.generator.model)
+        return spec.name, spec.sha256
+    path = io.project_path(cfg.generator.weights)
+    return str(cfg.generator.weights), io.sha256_file(path) if path.is_file() else ""
+
+
 def run(
     cfg: FacepipeConfig,
     out_root: Path,
@@ -81,14 +90,14 @@ def run(
     io.write_npy(person_dir / LATENT_FILE, latent, cfg.overwrite)
     files[LATENT_FILE] = io.sha256_file(person_dir / LATENT_FILE)
     io.publish_bytes(person_dir / CONFIG_FILE, person_config_yaml(cfg).encode(), cfg.overwrite)
-    spec = models.spec(cfg.generator.model)
+    model_name, model_sha256 = _weights_identity(cfg, models)
     manifest = {
         "id": pid,
         "seed": cfg.seed,
         "generator": {
             "name": generator.name,
-            "model": spec.name,
-            "sha256": spec.sha256,
+            "model": model_name,
+            "sha256": model_sha256,
             "latent_dim": generator.latent_dim,
             "resolution": generator.resolution,
             "truncation": cfg.generator.truncation,
@@ -101,7 +110,7 @@ def run(
     io.write_json(person_dir / MANIFEST_FILE, manifest, cfg.overwrite)
     seconds = time.perf_counter() - start
 
-    tracker.set_tags({"person_id": pid, f"model.{spec.name}.sha256": spec.sha256})
+    tracker.set_tags({"person_id": pid, f"model.{model_name}.sha256": model_sha256})
     for name in (FACE_FILE, LATENT_FILE, MANIFEST_FILE):
         tracker.log_artifact(person_dir / name, "person")
     tracker.log_metrics({"generate_s": seconds, "generate_tries": tries})

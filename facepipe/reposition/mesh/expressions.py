@@ -7,9 +7,9 @@ zero at the face outline, nose and forehead, so the head's outline does not move
 (except the jaw, when the mouth opens). The eyelids' moves spread by a thin-plate spline over the face
 plane (a closing lid draws the skin up to the brow with it); every other move spreads along the mesh
 itself (`_harmonic`: each free vertex the distance-weighted mean of its neighbours in MediaPipe's
-tessellation, where mouth and eyes are holes). The spline over the plane coupled the upper lip to the
-lower one a pixel below it: where a closed mouth opened it overshot the lips' middle rows past their
-outer edge, and next to corners pulled down (sad) it folded the skin into a wedge; along the mesh
+tessellation, where mouth and eyes are holes). A spline over the plane couples the upper lip to the
+lower one a pixel below it: where a closed mouth opens it overshoots the lips' middle rows past their
+outer edge, and next to corners pulled down (sad) it folds the skin into a wedge; along the mesh
 nothing overshoots. The field is linear in the control displacements, so intensity `s` is the
 intensity-1 field times `s`.
 
@@ -64,9 +64,9 @@ OPEN_GAP = (
 # Control moves at intensity 1: landmark group -> (outward, up, forward) in face widths. "Outward"
 # points away from the face's midline on both sides, so each entry serves the left and right side.
 _MOVES: dict[str, dict[tuple, tuple[float, float, float]]] = {
-    # lips part a little over the upper teeth, corners out and up, cheeks raised. 1.4x the moves tuned
-    # with the plane spline, which carried them further (CelebA tuning, 60 neutral faces: smile read
-    # happy on 163 of 180 renders at 1x, 166 at 1.2x, 172 at 1.4x)
+    # lips part a little over the upper teeth, corners out and up, cheeks raised. Sized for the spread
+    # along the mesh, which carries a move less far than a spline over the face plane: smaller moves
+    # read less often as happy
     "smile": {
         MOUTH_CORNER: (0.084, 0.07, -0.014),
         UPPER_LIP_OUTER: (0.028, 0.028, 0),
@@ -77,15 +77,13 @@ _MOVES: dict[str, dict[tuple, tuple[float, float, float]]] = {
     },
     # a wide grin: the lips drawn by `_opened_mouth`; cheeks raised, the jaw's sides down with it
     "laugh": {CHEEK: (0.0, 0.04, 0.01), JAW_SIDE: (0.02, -0.04, 0)},
-    # brows up, jaw dropped, the mouth a round O (`_opened_mouth` places the lips). Brows 0.4x of the first 0.12/0.10:
-    # fer read surprise on 50 of 120 CelebA tuning renders instead of 37 (0.3x: 48, 0.5x: 45, 0.7x: 40),
-    # and the forehead no longer bunches up against its pinned top.
+    # brows up, jaw dropped, the mouth a round O (`_opened_mouth` places the lips). The brows rise only a
+    # little: raised further they read less often as surprise, and the forehead bunches up against its
+    # pinned top.
     "surprise": {BROW_INNER: (0, 0.048, 0), BROW_OUTER: (0, 0.04, 0), JAW_SIDE: (0, -0.068, 0)},
-    # inner brows up and together, corners down, lower lip pushed up and out (a pout: corners 0.12 down and
-    # the lower lip's edge 0.04 up, from 0.09 and 0.025; fer read sad on 150 of 180 CelebA tuning renders
-    # instead of 145, 153 instead of 147 on smiling faces; the upper lids lowered too: 151 / 151). Corners
-    # 0.15 down, chosen on 30 CelebA tuning faces at 9 poses (`benchmarks/expression_tuning.py --wide`: yaw
-    # -30 / 0 / 30 x pitch -20 / 0 / 20): sad on 186 of 270 renders instead of 181 at 0.12, 182 at 0.18
+    # inner brows up and together, corners down, lower lip pushed up and out (a pout), the upper lids a
+    # little lowered (`_LIDS`). The corners drop by the amount fer reads as sad most often over turned
+    # heads as well as frontal ones (`benchmarks/expression_tuning.py --wide`)
     "sad": {
         BROW_INNER: (-0.025, 0.06, 0),
         BROW_OUTER: (0, -0.035, 0),
@@ -95,10 +93,8 @@ _MOVES: dict[str, dict[tuple, tuple[float, float, float]]] = {
         CHIN: (0, 0.02, 0),
         CHEEK: (0, -0.02, 0),
     },
-    # brows down and drawn together, lips pressed thin, their corners down. With the corners drawn in
-    # (0.04) and barely down (0.02), a turned head's pressed mouth read as a smirk (the astronaut at yaw
-    # +-30: happy); on the same 9-pose CelebA set angry on 200 of 270 renders at (0.02 in, 0.07 down),
-    # 193 before, 197 at (0.04, 0.04), 198 at (0.02, 0.05)
+    # brows down and drawn together, lips pressed thin, their corners clearly down and only a little in:
+    # drawn in further and barely down, a turned head's pressed mouth reads as a smirk (happy)
     "angry": {
         BROW_INNER: (-0.06, -0.09, 0),
         BROW_OUTER: (0, -0.02, 0),
@@ -124,14 +120,9 @@ class MouthShape:
 
 
 # Opened mouths drawn as a shape rather than by moving lip groups: moved as groups, the whole lower lip
-# dropped by one amount, a box with pinched corners. Surprise, an O: fer read surprise on 107 of 180 CelebA
-# tuning renders (60 neutral faces) as a box, 19 of 50 on the photos; as an ellipse of (scale, drop, half
-# height) (0.55, 0.09, 0.11) 121, (0.7, 0.12, 0.16) 105, (0.6, 0.12, 0.15) 108, (0.75, 0.09, 0.12) 119,
-# (0.55, 0.07, 0.09) 125, (0.5, 0.08, 0.1) 123, (0.65, 0.08, 0.1) 124 (taller reads angry more often; the
-# smallest reads hardly larger than parted lips on the photos, so the next is kept). Laugh, a wide D (flat
-# upper lip, deep lower one): happy on 168 of 180 as groups; (1.25, 0.03, 0.02, 0.10) 161, (1.35, 0.04,
-# 0.01, 0.13) 169, (1.45, 0.05, 0, 0.15) 173, (1.55, 0.06, 0, 0.17) 174 (smiling faces: 175 as groups,
-# 179 for the last two); the smaller of the last two is kept.
+# drops by one amount, a box with pinched corners. Surprise, an O of middling size: a taller one reads as
+# angry more often, a smaller one looks hardly larger than parted lips on a photo. Laugh, a wide D (flat
+# upper lip, deep lower one); a still wider one reads no more often as happy.
 _MOUTH_SHAPES = {
     "surprise": MouthShape(scale=0.65, rise=-0.08, upper=0.10, lower=0.10),
     "laugh": MouthShape(scale=1.45, rise=0.05, upper=0.0, lower=0.15),
@@ -142,9 +133,8 @@ OPEN_MOUTH = ("smile", "laugh", "surprise")  # expressions that part the lips (a
 _LIDS: dict[str, dict[str, tuple[float, float]]] = {
     "blink": {"right": (-0.85, 0.15), "left": (-0.85, 0.15)},
     "wink": {"left": (-0.85, 0.15)},
-    # wide open: fer read surprise on 132 / 131 of 180 CelebA tuning renders (neutral / smiling sources)
-    # instead of 123 / 123 at (0.45, -0.1); at (0.9, -0.2) 139 / 137, but the stretched lid skin above the
-    # iris (the source shows no white there) becomes a pale band, so the smaller move is kept
+    # wide open, which reads as surprise more often; not wider: the stretched lid skin above the iris
+    # (the source shows no white there) becomes a pale band
     "surprise": {"right": (0.7, -0.15), "left": (0.7, -0.15)},
     "angry": {"right": (-0.25, 0.15), "left": (-0.25, 0.15)},
     "smile": {"right": (0.0, 0.12), "left": (0.0, 0.12)},  # cheeks push the lower lids up
@@ -271,11 +261,8 @@ def _spread(
 ) -> np.ndarray:
     """Offsets `[468, 3]`: `moves` at their landmarks (the lips' middle rows following, `_with_lip_rows`),
     zero at the pinned outline: the eyelids' moves by the spline over `local`, the rest along the mesh
-    (`laplacian`, module docstring). fer's match, the spline for all moves -> this (CelebA tuning, 60
-    neutral / 60 smiling faces; the photos, 25 poses): 79.6% / 76.0% -> 76.8% / 75.0%, photos 61.6% ->
-    63.6% (sad 13 -> 25 of 50); with smile 1.4x and surprise's jaw 1.3x (tuned on the CelebA set for this spread) 78.9% /
-    74.9%, photos 65.2%. Harmonic for the lids too: 76.6% / 75.6%, but blink left Grace Hopper's eyes at
-    openness 0.24 / 0.28, above the closed mark 0.20 (the spline draws the lid's skin up to the brow)."""
+    (`laplacian`, module docstring). The lids keep the spline: it draws the lid's skin up to the brow
+    with it, and spread along the mesh a blink can leave an eye open above the closed mark (openness 0.20)."""
     moves = _with_lip_rows(moves)
     pins = {
         i: np.zeros(3)
@@ -326,10 +313,9 @@ def neutralizing_offsets(
     First the source's own smile beyond the neutral range is taken out along the learned smile shape
     (`smile`, `reposition.smile_shape`: cheeks, lids, lips and corners together); then lips still
     parted past `OPEN_GAP` (the 90th percentile of neutral faces, CelebA `Smiling` and
-    `Mouth_Slightly_Open` both -1) are closed to a tenth of their gap, the chin following. Before the
-    learned shape, raised corners and a wide mouth were moved by hand-set rules to the neutral median:
-    on 60 smiling CelebA tuning faces fer matched 74.0% of our expressions, 76.1% with the learned
-    shape (README, Benchmarks).
+    `Mouth_Slightly_Open` both -1) are closed to a tenth of their gap, the chin following. The learned
+    shape takes out the whole smile (cheeks and lids with the mouth), so the expressions drawn on a
+    smiling source read as intended more often (README, Benchmarks).
     """
     moved = points_cam if smile is None else points_cam + smile.offsets(points_cam, axes)
     width, local = face_plane(moved, axes)

@@ -27,7 +27,7 @@ def paint_mouth(image: np.ndarray, lips: np.ndarray, teeth: bool) -> np.ndarray:
     the tongue an opened mouth reads as a dark hole.
     """
     # Drawn in the opening's box, with room for `_teeth_light`'s ring around it: supersampling the
-    # whole image took about 55 ms per render of a 512 px photo.
+    # whole image costs about 55 ms per render of a 512 px photo.
     reach = _ring_reach(lips)
     x0, y0, x1, y1 = _pixel_box(lips, image.shape, reach)
     if x1 - x0 < 1 or y1 - y0 < 1:
@@ -48,7 +48,7 @@ def paint_mouth(image: np.ndarray, lips: np.ndarray, teeth: bool) -> np.ndarray:
     across = np.clip(np.abs(xs - (left + right) / 2) / max((right - left) / 2, 1e-3), 0, 1)[None]  # 0 centre, 1 corners
     cavity = np.array([70, 25, 30], np.float32)
     interior = cavity * (0.55 + 0.45 * np.abs(t - 0.55)[..., None] / 0.55)  # darkest in the middle
-    if teeth:  # a tongue only behind teeth: in surprise's O, which shows none, it drew a pink blob on a small face
+    if teeth:  # a tongue only behind teeth: in surprise's O, which shows none, it would be a pink blob on a small face
         tongue = np.clip((t - 0.72) / 0.2, 0, 1)[..., None] * (1 - across[..., None] ** 2)
         interior = interior * (1 - 0.6 * tongue) + np.array([150, 70, 75], np.float32) * 0.6 * tongue
         upper_row = np.clip((0.5 - t) / 0.08, 0, 1)
@@ -78,7 +78,7 @@ def _ring_reach(lips: np.ndarray) -> int:
 def _teeth_light(image: np.ndarray, opening: np.ndarray, reach: int) -> float:
     """How lit the teeth are: the median brightness (max channel) of the face around the opening (a ring
     `reach` pixels wide, `_ring_reach`) over `LIT_SKIN`'s, at most 1. Teeth as bright as in a well-lit photo
-    shone as white bars in a dim face."""
+    would shine as white bars in a dim face."""
     inside = (opening > 0.05).astype(np.uint8)
     ring = (cv2.dilate(inside, np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)) > 0) & (opening < 0.05)
     if not ring.any():
@@ -105,7 +105,7 @@ def paint_closed_lips(image: np.ndarray, lips: np.ndarray, outer: np.ndarray) ->
     lower = np.concatenate([lips[:1], lips[:9:-1]])  # corner -> corner under the upper lip's points
     seam = (upper + lower) / 2
     # where an expression carried the upper lip below the lower one (sad pulls the corners down), the
-    # loop crosses itself and its fill was a flat patch of seam over both lips: such columns meet at the seam
+    # loop crosses itself and its fill would be a flat patch of seam over both lips: such columns meet at the seam
     across = upper[-1] - upper[0]
     crossed = (across[0] * (lower - upper)[:, 1] - across[1] * (lower - upper)[:, 0]) < 0
     upper, lower = np.where(crossed[:, None], seam, upper), np.where(crossed[:, None], seam, lower)

@@ -12,12 +12,13 @@ was turned to (the mesh's depth is flatter than a real head's; a face filling a 
 its chin when pitched). So `prepare` renders each source on a probe grid (yaw, pitch in -30, -15,
 0, 15, 30), measures the probes with the same estimator the labels use, and every shot is commanded
 through the inverse of that measured map (`Calibration`; the response is not linear, hence 5 x 5).
-Without it, yaw read back at 0.77x and, on generated faces, pitch at 0.78x with a yaw-dependent bias.
-Each render is then measured and, if it misses by more than the tolerance, re-rendered with a
-corrected command (the closed loop in `_aim`); one that cannot be measured at all is retried
-turned less (`UNREADABLE_RETRIES`) before the loop gives up on it. The loop measures the head without
-its expression, which is drawn afterwards on the command found: the landmark model reads expressions
-as a few degrees of pitch, and correcting for that tilted expressive heads.
+Uncalibrated, yaw reads back at about 0.77x the command and, on generated faces, pitch at about 0.78x
+with a yaw-dependent bias. Each render is then measured and, if it misses by more than the
+tolerance, re-rendered with a corrected command (the closed loop in `_aim`); one that cannot be
+measured at all is retried turned less (`UNREADABLE_RETRIES`) before the loop gives up on it. The
+loop measures the head without its expression, which is drawn afterwards on the command found: the
+landmark model reads expressions as a few degrees of pitch, and correcting for that would tilt
+expressive heads.
 """
 
 from __future__ import annotations
@@ -63,14 +64,13 @@ MAX_TURN = 89.0  # degrees: the most a command may turn the mesh on either axis
 MIN_SLOPE = 0.05  # the measured pose must grow with the commanded one everywhere on the probe grid
 # When the calibrated command's render cannot be landmarked, the loop retries with the command this
 # share of the way from the requested angles to it (0: the mesh turned exactly as requested). The
-# calibration turns the mesh up to 1.3x further than requested, which pushes a 64 px generated face's
-# chin or forehead out of its frame: within +-30 degrees (20 faces, step 15) 84 of 500 renders had no
-# face the landmarker would read, and so no measured pose in labels.csv; 28 with these retries.
+# calibration turns the mesh up to 1.3x further than requested, which can push a 64 px generated face's
+# chin or forehead out of its frame, where the landmarker finds no face and the shot would get no
+# measured pose in labels.csv.
 UNREADABLE_RETRIES = (0.5, 0.0)
 # Face widths: how far from the face's outline the head proxy follows its offsets (`outline_follow`).
-# Without it an opened jaw left a jagged dark edge along the chin; with it the CelebA tuning set's fer
-# match fell (neutral sources 79.1% -> 76.9%, smiling 76.1% -> 75.6%: surprise read angry more often
-# on the clean chin), the photos' rose (60.4% -> 62.4%). Kept for the image.
+# Without it an opened jaw leaves a jagged dark edge along the chin. Kept for the image, although fer
+# reads surprise on the clean chin as angry a little more often.
 PROXY_FOLLOW = 0.12
 
 
@@ -284,8 +284,9 @@ class MeshRepositioner:
         texture = shift_gaze(p.image, p.face.points, p.face.iris, shot.gaze_yaw, shot.gaze_pitch)
         target, field = Pose(shot.yaw, shot.pitch, shot.roll), p.expressions.get(shot.expression)
         # The head is aimed as the neutral shot is, then the expression drawn on it: the landmark model
-        # reads a moved mouth, brows or lids as pitch (at the same head rotation sad read up to 6 degrees
-        # above neutral, blink 5 below), and aiming the expressive render turned the head by that much.
+        # reads a moved mouth, brows or lids as pitch (at the same head rotation sad reads up to about 6
+        # degrees above neutral, blink 5 below), and aiming the expressive render would turn the head by
+        # that much.
         commanded, out = self._aim(p, target, texture)
         if field is not None and shot.intensity > 0:
             if shot.expression in p.shading:  # creases first, so the mesh carries them with the skin

@@ -43,17 +43,16 @@ _LOG_OFFSET = 8.0  # log(I + 8): dark pixels do not blow up
 LEARNED_BY = "`python -m facepipe stage learn_shading`"  # what writes the model files here
 SHADED = tuple(sorted(set(EXPECTED_EMOTION.values())))  # the emotions with a residual: angry, happy, sad, surprise
 # An emotion seen in fewer effective faces (sum of p^2) than this gets no map: its mean is noise
-# (CelebA's first 5,000 faces hold about 11 for surprise, whose map then broke the landmarker on 1 in 7 renders).
+# (CelebA's first 5,000 faces hold about 11 for surprise, whose map would keep the landmarker from
+# reading many renders).
 MIN_FACES = 50.0
 # How much of a smiling source's own smile shading comes out, per emotion, in units of its measured
-# amount (`ShadingModel.strength`). Angry twice: on 60 smiling CelebA tuning faces fer read angry on 92 of
-# 180 renders at 1x (67 read happy), 103 at 1.5x, 113 at 2x, 110 at 2.5x, 106 at 3x (the astronaut's angry
-# 17 -> 22 of 25 at 2x). Sad once: at 2x it read sad on 141 instead of 153.
+# amount (`ShadingModel.strength`); 1 where not listed. Angry twice: taken out once, enough of the
+# smile's folds stay under the frown to read as happy. Sad once: taking out more reads less often as sad.
 UNSMILE_GAIN = {"angry": 2.0}
-# Each emotion's map x this on top of the common gain (`reposition.shading_gain`). Sad 1.5x: fer read sad
-# on 153 of 180 CelebA tuning renders instead of 150 (2x: 156, with 10 renders the landmarker could no
-# longer read), 160 instead of 153 on smiling faces (1.25x: 158). Angry 1.5x: 137 instead of 131, 117
-# instead of 113. The smile's 1.5x read no better there (smile and laugh 349 vs 347 of 360) and stays 1x.
+# Each emotion's map x this on top of the common gain (`reposition.shading_gain`); 1 where not listed.
+# Sad and angry 1.5x: stronger creases read more often as that emotion, and much stronger ones leave
+# renders the landmarker cannot read. A stronger smile reads no better, so it stays 1x.
 MAP_GAIN = {"sad": 1.5, "angry": 1.5}
 
 

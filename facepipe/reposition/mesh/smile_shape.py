@@ -1,11 +1,11 @@
 """The shape of a smile, learned from photos: how much a source smiles, and the mesh offsets that take it out.
 
 A smiling source (the astronaut) has to look neutral in the grid's "neutral" shots and under a frown.
-Closing the lips and lowering raised mouth corners by hand-set rules left the rest of the smile (cheeks
-up, lower lids pushed up, lips drawn back and wide), and fer read those faces as happy under every
-expression. Learned like the shading (stage `learn_shading`, the same fer-labelled faces): the smile's
-shape is the mean frontal mesh of the faces fer reads as happy minus that of the neutral ones (each face
-weighted by p²), `[468, 3]` in face widths. On CelebA and on UTKFace the two shapes agree (cosine 0.996).
+Closing the lips and lowering raised mouth corners alone leaves the rest of the smile (cheeks up, lower
+lids pushed up, lips drawn back and wide), and fer reads such faces as happy under every expression.
+Learned like the shading (stage `learn_shading`, the same fer-labelled faces): the smile's shape is the
+mean frontal mesh of the faces fer reads as happy minus that of the neutral ones (each face weighted by
+p²), `[468, 3]` in face widths. On CelebA and on UTKFace the two shapes agree (cosine 0.996).
 
 A face's smile *amount* is the least-squares coefficient of that shape in its own frontal mesh minus the
 neutral mean: about 0 for a neutral face, 1 for the average happy one (CelebA: neutral faces' median

@@ -66,9 +66,9 @@ class HeadModel:
         points: `[K, 3]` float64 camera-frame points: the 468 mesh vertices, then the head proxy.
         pivot: `[3]` rotation centre: the face mesh's centroid, so the face stays where it was in the
             frame and the rest of the head swings around it. About the head's centre (0.45 face widths
-            further back) a turn also slid the face sideways or down by up to a fifth of its width,
-            which pushed the chin or cheek of a 64 px generated face out of its frame: 99 of 500 renders
-            within +-30 degrees could not be landmarked, 75 now.
+            further back) a turn would also slide the face sideways or down by up to a fifth of its
+            width, pushing the chin or cheek of a 64 px generated face out of its frame, where it can
+            no longer be landmarked.
         triangles: `[T, 3]` vertex indices: the face's own, then the proxy's (Delaunay on `unwrapped`);
             each wound so its projected area is positive while it faces the camera.
         unwrapped: `[K, 2]` the points unwrapped about the proxy's centre (`unwrap`), where the
@@ -121,7 +121,7 @@ def unwrap(points: np.ndarray, centre: np.ndarray, axes: np.ndarray, radii: np.n
     like the image), after scaling the head frame by `radii` (the proxy ellipsoid becomes a sphere).
 
     The source image squeezes the sides of the head into a few pixels, so a Delaunay triangulation
-    made there joins the cheek's edge to points far behind it in long slivers; turned, they folded
+    made there joins the cheek's edge to points far behind it in long slivers; turned, they fold
     into a sawtooth along the near cheek. Unwrapped, the sides are as wide as the front."""
     local = (points - centre) @ axes / radii
     n = local / np.linalg.norm(local, axis=1, keepdims=True)
@@ -138,16 +138,16 @@ def _back_of_head(
     through the rim, a ring just outside it at the same longitude, further out the further back (hair
     or hat; where it is background, the person mask keeps the back see-through).
 
-    Without them the head was only its camera-facing half: turned by 45-60 degrees its trailing side
-    shrank by up to half its radius, and the inpainted background plate showed through where the
+    Without them the head is only its camera-facing half: turned by 45-60 degrees its trailing side
+    shrinks by up to half its radius, and the inpainted background plate shows through where the
     hair or hat should be. Hidden in the source (their triangles face away), they appear as the head
     turns. Below the jaw the back is left out: the neck does not turn with the head (with it, the
-    collar's dark texture swung up behind the chin). Taking the colour inside the head's outline
-    instead (found with the person mask) painted a mirrored, smeared face on the back of the head.
+    collar's dark texture would swing up behind the chin). The colour is not taken inside the head's
+    outline: that would paint a mirrored, smeared face on the back of the head.
 
     Where the proxy grew to the hair's or hat's edge (`profile` > 1), outside its rim is background:
-    there the colour comes from just inside the rim instead (turned 60 degrees, the astronaut's bob
-    and Grace Hopper's hat became thin wedges otherwise)."""
+    there the colour comes from just inside the rim instead (otherwise, turned 60 degrees, hair or a
+    hat that the proxy grew to hold becomes a thin wedge)."""
     lats = 90 + BACK_LATITUDE_STEP * np.arange(1, 9)
     back = _ellipsoid_points(centre, axes, radii, lats=lats, profile=profile)
     steps = (lats - 90) / (lats[-1] - 90)
@@ -163,8 +163,8 @@ def _back_of_head(
 def _behind_rim(proxy: np.ndarray, rim: np.ndarray) -> np.ndarray:
     """`proxy` `[P, 3]` with each point's depth (camera z) no nearer than the outline point of the mesh
     (`rim` `[R, 3]`, its convex hull's vertices) closest to it in the image plane. Where the ellipsoid
-    passed in front of the cheek's edge, the triangles between them stood up as walls that folded
-    over the face when it turned."""
+    passes in front of the cheek's edge, the triangles between them would stand up as walls that fold
+    over the face when it turns."""
     nearest = np.linalg.norm(proxy[:, None, :2] - rim[None, :, :2], axis=2).argmin(1)
     out = proxy.copy()
     out[:, 2] = np.minimum(proxy[:, 2], rim[nearest, 2])
@@ -188,9 +188,9 @@ def head_model(
     out to the hair or hat above the chin (`_hair_profile`); without it the proxy fits the face only.
 
     `depth_gain` stretches the mesh's depth about its mean before anything else. The landmark
-    model's z is flatter than a real face's, but deepening it made renders worse (on the two test
-    photos, dlib distance < 0.5 within +-30 degrees fell from 80% to 68% at 1.5 and 34% at 2.0), so
-    the default leaves it; the repositioner's calibration absorbs the flatness instead.
+    model's z is flatter than a real face's, but deepening it makes renders worse (fewer of them keep
+    the source's identity by dlib's distance), so the default leaves it; the repositioner's
+    calibration absorbs the flatness instead.
 
     """
     cam = to_camera(np.asarray(points, np.float64))
@@ -213,7 +213,7 @@ def head_model(
     )
     proxy = _behind_rim(proxy[outside], rim)
     # ... and that lie outside it where the head is triangulated, too: a proxy point that the unwrap
-    # put inside the face's outline joined the mesh in teeth that stood out along a turned cheek
+    # puts inside the face's outline would join the mesh in teeth that stand out along a turned cheek
     face_uv, proxy_uv = unwrap(cam, centre, axes, radii), unwrap(proxy, centre, axes, radii)
     face_outline = face_uv[cv2.convexHull(face_uv.astype(np.float32), returnPoints=False)[:, 0]].astype(np.float32)
     clear = np.array([cv2.pointPolygonTest(face_outline, (float(u), float(v)), False) < 0 for u, v in proxy_uv])
@@ -244,10 +244,10 @@ def _hair_profile(
 ) -> np.ndarray:
     """`[n_lon]` how much each longitude of the proxy (`_ellipsoid_points`) must reach out
     (1 .. `MAX_HAIR_GROWTH`) to hold the person above the chin (`person` `[H, W]`, the source's mask;
-    the part joined to the face): hair or a hat reaching beyond the proxy stayed in the background
-    plate and stood behind a turned head as a second outline. Shaped per longitude, not one scale: a
-    proxy grown evenly reached past the hair at most longitudes, and the back of the head there
-    floated behind the turned head as a hoop."""
+    the part joined to the face): hair or a hat reaching beyond the proxy would stay in the background
+    plate and stand behind a turned head as a second outline. Shaped per longitude, not one scale: a
+    proxy grown evenly reaches past the hair at most longitudes, and the back of the head there
+    floats behind the turned head as a hoop."""
     face = from_camera(cam)[:, :2]
     hair = (person > 0.5).astype(np.uint8)
     hair[max(int(np.ceil(face[CHIN_TIP, 1])), 0) :] = 0
@@ -298,12 +298,12 @@ def outline_follow(points: np.ndarray, outline: Sequence[int], sigma: float) -> 
     """`[K - MESH_POINTS, len(outline)]` weights that carry the face outline's offsets onto the head proxy:
     `offsets[MESH_POINTS:] += weights @ offsets[outline]` (`points` `[K, 3]`, a `HeadModel`'s).
 
-    An expression moves the face mesh, and where the jaw drops, its outline too; the proxy stayed put, so
-    the chin slid over the proxy points below it, their triangles folded (dropped by `draw_order`) and
-    the gap was filled from the neck in a jagged dark edge along the chin. Each proxy point now moves by
-    the Gaussian-weighted mean of the outline points' offsets, faded by the same Gaussian of its distance
-    to the nearest one (`sigma` in face widths): the skin just below the chin goes with it, the neck and
-    the back of the head stay.
+    An expression moves the face mesh, and where the jaw drops, its outline too; were the proxy to stay
+    put, the chin would slide over the proxy points below it, their triangles fold (dropped by
+    `draw_order`) and the gap fill from the neck in a jagged dark edge along the chin. Each proxy point
+    moves by the Gaussian-weighted mean of the outline points' offsets, faded by the same Gaussian of its
+    distance to the nearest one (`sigma` in face widths): the skin just below the chin goes with it, the
+    neck and the back of the head stay.
     """
     width = face_width(points)
     d2 = ((points[MESH_POINTS:, None] - points[list(outline)][None]) ** 2).sum(-1)
@@ -336,9 +336,8 @@ def background_plate(image: np.ndarray, model: HeadModel) -> np.ndarray:
 
     Filled at a coarse scale (the head's hull about `PLATE_FILL_SIZE` pixels across) and upsampled: a
     smooth blend of the colours around the head, like a background out of focus. Inpainted at full
-    size (Telea), the hull's edge colours were drawn inwards as radial streaks across a region the size
-    of a head, which a turned head uncovers: a sunburst of the flag's gold fringe beside Grace Hopper,
-    propeller-like grey blades above the astronaut. Outside the hull the plate is the image itself.
+    size (Telea), the hull's edge colours would be drawn inwards as radial streaks across a region the
+    size of a head, which a turned head uncovers. Outside the hull the plate is the image itself.
 
     Compute it once per source image and pass it to each `rotate_head` call for that image.
     """
@@ -397,7 +396,7 @@ def triangle_maps(
 def triangle_stretch(src: np.ndarray, dst: np.ndarray, triangles: np.ndarray) -> np.ndarray:
     """`[T]` how many render pixels one source pixel becomes along the direction each triangle's map
     (`src` -> `dst` corners) stretches most: its larger singular value, in closed form (a batched SVD
-    cost a millisecond a render); 1 where the source triangle is degenerate."""
+    costs about a millisecond a render); 1 where the source triangle is degenerate."""
     a = dst[triangles[:, 1:]] - dst[triangles[:, :1]]  # [T, 2, 2]: two edges, as rows
     b = src[triangles[:, 1:]] - src[triangles[:, :1]]
     det_b = b[:, 0, 0] * b[:, 1, 1] - b[:, 0, 1] * b[:, 1, 0]
@@ -416,10 +415,10 @@ def _soften_stretched(
     """`head` (the remapped `image`) where its triangles stretch the source (`stretch`, per triangle)
     drawn from the source blurred in proportion (`STRETCH_BLUR`), between the levels `BLUR_LEVELS`.
 
-    What a turning head shows of its side (ear, hair, the glasses' arms) was a strip a few pixels wide
-    in a frontal source; stretched five to ten times across, every pixel row of it became a stripe,
-    the most striking flaw at yaw +-30 and beyond (both test photos). Blurred first, it is a smooth
-    side of the head instead. Face and hair seen as they were keep their detail.
+    What a turning head shows of its side (ear, hair, the glasses' arms) is a strip a few pixels wide
+    in a frontal source; stretched five to ten times across, every pixel row of it would become a
+    stripe, most visibly at yaw +-30 and beyond. Blurred first, it is a smooth side of the head
+    instead. Face and hair seen as they were keep their detail.
     """
     want = np.clip(STRETCH_BLUR * (stretch - STRETCH_SHARP), 0, BLUR_LEVELS[-1])[np.maximum(labels, 0)]
     want = np.where(labels >= 0, want, 0).astype(np.float32)
@@ -440,7 +439,7 @@ def _soften_stretched(
         reach = weight[..., 0] > lower
         lo = np.clip(np.floor([xs[reach].min(), ys[reach].min()]) - 3 * level - 1, 0, size - 1).astype(int)
         hi = np.clip(np.ceil([xs[reach].max(), ys[reach].max()]) + 3 * level + 2, lo + 1, size).astype(int)
-        (x0, y0), (x1, y1) = lo, hi  # maps beyond the image read its edge (BORDER_REPLICATE), as before
+        (x0, y0), (x1, y1) = lo, hi  # maps beyond the image read its edge (BORDER_REPLICATE), as in `render`
         source = image[y0:y1, x0:x1]
         blurred = cv2.remap(
             cv2.GaussianBlur(source, (0, 0), level),
@@ -488,11 +487,11 @@ def draw_order(model: HeadModel, dst: np.ndarray, depth: np.ndarray) -> list[int
     cheek's edge, mirrored, rather than a hole). Then the face's triangles that face the camera:
     proxy triangles reaching in from the rim never cover the cheek (the face never lies behind its
     own head). Folded proxy triangles (the far rim, overtaken by the turning face) are dropped: their
-    mirrored strips of background stood out in teeth; `_fill_holes` fills the gap they leave.
+    mirrored strips of background would stand out in teeth; `_fill_holes` fills the gap they leave.
 
-    Turned-away face triangles used to be a layer of their own above the whole proxy: looking down
-    45 degrees or more, the forehead's top edge turns away, and it was painted over the hair of the
-    proxy in front of it as a dark or skin-coloured hole (seen on generated faces at pitch -45/-60).
+    Turned-away face triangles are not a layer of their own above the whole proxy: looking down 45
+    degrees or more, the forehead's top edge turns away, and such a layer would paint it over the hair
+    of the proxy in front of it as a dark or skin-coloured hole.
     """
     tris = model.triangles
     facing = _signed_areas(dst, tris) > 0  # `head_model` winds every triangle positively as laid out
@@ -529,7 +528,7 @@ def render(
     head = cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     head = _soften_stretched(image, head, labels, triangle_stretch(src, dst, tris), map_x, map_y)
     # Outside the head the maps are triangle 0's, extrapolated far away; the feather below reaches one
-    # pixel out, and blending that texture in drew a thin dark ring around every head.
+    # pixel out, and blending that texture in would draw a thin dark ring around every head.
     head = np.where((labels >= 0)[..., None], head, plate)
     alpha = cv2.GaussianBlur((labels >= 0).astype(np.float32), (3, 3), 0)
     if person is not None:
