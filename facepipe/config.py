@@ -9,6 +9,7 @@ module imports no OmegaConf.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any, Optional
 
 from facepipe.errors import ConfigError
@@ -35,6 +36,7 @@ __all__ = [
 ]
 
 MAX_ANGLE_LIMIT = 90
+MAX_RANDOM_SHOTS = 100_000  # random shots per person; a larger dataset is many persons (--multirun)
 # Expressions the reposition stage knows how to make (facepipe/reposition/); `expressions.names` picks from these.
 EXPRESSION_NAMES = ("neutral", "smile", "laugh", "surprise", "sad", "angry", "blink", "wink")
 SHADING_FILE = "models/expressions/shading.npz"  # the committed expression shading model (stage learn_shading)
@@ -122,7 +124,20 @@ class SweepConf:
             f"an integer in [0, {MAX_ANGLE_LIMIT}] degrees",
         )
         _check(self.step > 0, "sweep.step", self.step, "an integer > 0 degrees")
-        _check(self.n_random >= 0, "sweep.n_random", self.n_random, "an integer >= 0")
+        divisors = [d for d in range(1, self.max_angle + 1) if self.max_angle % d == 0] or [1]
+        _check(
+            self.max_angle % self.step == 0,
+            "sweep.step",
+            self.step,
+            f"a divisor of sweep.max_angle={self.max_angle} (the grid holds 0 and +-max_angle): "
+            + ", ".join(map(str, divisors)),
+        )
+        _check(
+            0 <= self.n_random <= MAX_RANDOM_SHOTS,
+            "sweep.n_random",
+            self.n_random,
+            f"an integer in [0, {MAX_RANDOM_SHOTS}]",
+        )
         for key in ("yaw_range", "pitch_range", "roll_range", "gaze_range"):
             value = getattr(self, key)
             _check(0 <= value <= MAX_ANGLE_LIMIT, f"sweep.{key}", value, f"a number in [0, {MAX_ANGLE_LIMIT}]")
@@ -450,6 +465,10 @@ class FacepipeConfig:
 
     def __post_init__(self) -> None:
         _check(0 <= self.seed < 2**63, "seed", self.seed, "an integer in [0, 2**63)")
+        out = Path(self.output_dir).expanduser().absolute()
+        _check(
+            out.parent != out, "output_dir", self.output_dir, "a folder for the person folders, not a filesystem root"
+        )
 
 
 def to_dict(cfg: FacepipeConfig) -> dict[str, Any]:
