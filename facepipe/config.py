@@ -36,6 +36,7 @@ __all__ = [
 ]
 
 MAX_ANGLE_LIMIT = 90
+DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"  # where runs go when neither tracking.uri nor $MLFLOW_TRACKING_URI says
 MAX_RANDOM_SHOTS = 100_000  # random shots per person; a larger dataset is many persons (--multirun)
 # Expressions the reposition stage knows how to make (facepipe/reposition/); `expressions.names` picks from these.
 EXPRESSION_NAMES = ("neutral", "smile", "laugh", "surprise", "sad", "angry", "blink", "wink")
@@ -241,7 +242,7 @@ class TrackingConf:
     """MLflow settings; `enabled=false` turns every logging call into a no-op."""
 
     enabled: bool = True
-    uri: str = "sqlite:///mlflow.db"
+    uri: Optional[str] = None  # None: $MLFLOW_TRACKING_URI if set, else DEFAULT_TRACKING_URI
     experiment: str = "facepipe"
 
 

@@ -14,11 +14,12 @@ from typing import Any, Optional
 
 import yaml
 
-from facepipe.config import FacepipeConfig, TrackingConf, to_dict
+from facepipe.config import DEFAULT_TRACKING_URI, FacepipeConfig, TrackingConf, to_dict
 
-__all__ = ["Tracker", "flatten", "SweepParentCallback", "PARENT_RUN_FILE", "read_parent_run_id"]
+__all__ = ["Tracker", "flatten", "tracking_uri", "SweepParentCallback", "PARENT_RUN_FILE", "read_parent_run_id"]
 
 log = logging.getLogger(__name__)
+EXPERIMENT_KIND_TAG, EXPERIMENT_KIND = "mlflow.experimentKind", "custom_model_development"
 PARENT_RUN_FILE = "mlflow_parent_run_id"  # written into the Hydra sweep dir by SweepParentCallback
 
 
@@ -40,8 +41,13 @@ def _sqlite_path(uri: str) -> Optional[Path]:
     return Path(uri[len(prefix) :]) if uri.startswith(prefix) else None
 
 
+def tracking_uri(cfg: TrackingConf) -> str:
+    """`tracking.uri` when the config sets one, else MLflow's own `$MLFLOW_TRACKING_URI`, else the default."""
+    return cfg.uri or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
+
+
 def _mlflow(cfg: TrackingConf) -> Any:
-    """MLflow pointed at `cfg.uri`, with the experiment created.
+    """MLflow pointed at `tracking_uri(cfg)`, with the experiment created.
 
     Two processes that open a new SQLite store at once (two stages started side by side, parallel
     sweep jobs) both run MLflow's schema migrations and one fails ("duplicate column name"); a file
@@ -52,15 +58,24 @@ def _mlflow(cfg: TrackingConf) -> Any:
 
     for name in ("alembic", "mlflow"):  # schema-migration and experiment-creation chatter
         logging.getLogger(name).setLevel(logging.WARNING)
-    mlflow.set_tracking_uri(cfg.uri)
-    db = _sqlite_path(cfg.uri)
+    uri = tracking_uri(cfg)
+    mlflow.set_tracking_uri(uri)
+    db = _sqlite_path(uri)
     if db is None:
-        mlflow.set_experiment(cfg.experiment)
+        _set_experiment(mlflow, cfg.experiment)
         return mlflow
     db.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(db) + ".lock"):
-        mlflow.set_experiment(cfg.experiment)
+        _set_experiment(mlflow, cfg.experiment)
     return mlflow
+
+
+def _set_experiment(mlflow: Any, name: str) -> None:
+    """Make `name` the active experiment, marked as model development so that MLflow 3's UI opens it on
+    the runs list (unmarked, it guesses a GenAI experiment and opens an empty traces page)."""
+    experiment = mlflow.set_experiment(name)
+    if experiment.tags.get(EXPERIMENT_KIND_TAG) != EXPERIMENT_KIND:
+        mlflow.set_experiment_tag(EXPERIMENT_KIND_TAG, EXPERIMENT_KIND)
 
 
 class Tracker:

@@ -123,3 +123,19 @@ def test_processes_opening_a_new_store_at_once_all_succeed(tmp_path):
     with multiprocessing.get_context("spawn").Pool(4) as pool:
         ids = pool.map(_open_store, [uri] * 4)
     assert len(set(ids)) == 1
+
+
+def test_mlflow_tracking_uri_is_honoured_unless_the_config_sets_one(make_cfg, tmp_path, monkeypatch):
+    from facepipe.config import TrackingConf
+    from facepipe.tracking import tracking_uri
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'from_env.db'}")
+    run_job(make_cfg("tracking=mlflow", "tracking.experiment=env", "seed=22", "upscaler=bicubic"))
+    client = _client(f"sqlite:///{tmp_path / 'from_env.db'}")
+    assert len(_runs(client, "env")) == 1
+    assert client.get_experiment_by_name("env").tags["mlflow.experimentKind"] == "custom_model_development"
+    assert not (tmp_path / "mlflow.db").exists()
+    assert tracking_uri(TrackingConf(uri="sqlite:///set.db")) == "sqlite:///set.db"  # an explicit setting wins
+    monkeypatch.delenv("MLFLOW_TRACKING_URI")
+    assert tracking_uri(TrackingConf()) == "sqlite:///mlflow.db"
