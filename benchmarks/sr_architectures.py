@@ -2,7 +2,7 @@
 
     python benchmarks/sr_architectures.py [--epochs 10] [--out outputs/bench/sr_architectures.json]
 
-Each candidate (architecture, filters, blocks) trains with `conf/sr/default.yaml`'s data, split,
+Each candidate (architecture, filters, blocks) trains with `conf/train/sr/default.yaml`'s data, split,
 crops and schedule, for `--epochs` epochs (checkpoints under outputs/checkpoints/sr_candidates/, so a
 stopped run resumes), then is scored like the card: x4 Y PSNR/SSIM against bicubic on the held-out
 faces, plus its parameter count and images/s on 64x64 inputs (one pass, batch 16, 2 cores).

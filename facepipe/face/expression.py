@@ -1,7 +1,7 @@
 """Expression geometry from the 468-point mesh: mouth opening, smile width, eye openness.
 
 Each is a ratio of landmark distances, so it does not depend on image size; distances are taken in
-the face plane (the mesh in its own face frame, `evaluate.pose.face_frame`), so a turned head does not read
+the face plane (the mesh in its own face frame, `face.pose.face_frame`), so a turned head does not read
 as a narrower smile. Emotion labels from a trained classifier live in `facepipe.face.emotion`.
 """
 

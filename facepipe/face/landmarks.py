@@ -250,7 +250,7 @@ class FaceLandmarker:
         return points, float(score)
 
     def pose(self, image: np.ndarray) -> Optional[Pose]:
-        """The head pose of the image's face (`evaluate.pose` conventions), or None if it has no usable face."""
+        """The head pose of the image's face (`face.pose` conventions), or None if it has no usable face."""
         try:
             points, _ = self.mesh(image)
         except NoFaceError:

@@ -14,14 +14,14 @@ is out of reach; it walks one of two ways (`directions.walk`):
   gradients of the guide (`GuideField`): each step follows the target's gradient with the locked
   attributes' gradients projected out, plus a Newton correction that returns the locked raw scores
   to their start. It reaches the same targets in about 3 units, and holds what the evaluator
-  reads far better (figures in the README, section Attributes).
+  reads far better (figures in the README, Results, and docs/attributes.md).
 
   "Steepest" depends on how a step's length is measured (`metric`). With `latent`, length is
   distance in the latent. With `image` (default), it is how much the step changes the picture (the
   generator's pullback metric, `GuideField.image_metric_inverse`): the walk buys each unit of the
   target's score with the fewest changed pixels, so it leaves alone the parts of the face the edit
   does not need: an edit changes fewer pixels than with `latent`, and the independent evaluator
-  reads less drift in the locked attributes (figures in the README, Benchmarks).
+  reads less drift in the locked attributes (figures in docs/attributes.md).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Repositioning in the generator's latent space: the same person's latent walked along learned pose
 and expression directions (TL-GAN's method applied to head pose), identity directions locked.
 
-The directions come from `learn_directions` (labels: `evaluate.pose` and `evaluate.expression` on
+The directions come from `learn_directions` (labels: `face.pose` and `face.expression` on
 generated faces, with their regression slopes). A shot's expression is an open-loop move sized by
 those slopes; its yaw and pitch are then reached in closed loop: generate, measure the head pose,
 step by error / slope, until within `pose_tolerance` degrees or `max_pose_steps`. Roll is an

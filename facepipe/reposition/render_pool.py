@@ -4,7 +4,7 @@ A shot's image is a function of the prepared face and the shot alone, so workers
 as the stage's own process: each worker builds its own repositioner (model interpreters do not travel
 between processes), receives the face the stage prepared (plain arrays and dataclasses), then renders
 and measures the shots it is handed. One process keeps about one
-core busy, so a worker per free core raises the stage's throughput (figures in benchmarks/README).
+core busy, so a worker per free core raises the stage's throughput (figures in the README, Results).
 At most `WINDOW_PER_WORKER` shots per worker are in flight ahead of the one the stage is waiting for:
 memory stays flat in the number of shots. Workers are spawned (not forked: the parent holds
 TensorFlow Lite interpreters and threads).

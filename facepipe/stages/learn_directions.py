@@ -45,7 +45,7 @@ def heatmap(d: directions.Directions, path: Path) -> None:
 
 def pose_directions(generator, landmarker, z: np.ndarray) -> directions.Directions:
     """Yaw, pitch and expression-geometry directions by regression on the landmarkable faces of `z`
-    (labels: `evaluate.pose`, `evaluate.expression`); their slopes size the latent repositioner's steps."""
+    (labels: `face.pose`, `face.expression`); their slopes size the latent repositioner's steps."""
     rows, kept = [], []
     for i in range(0, len(z), 256):
         for j, face in enumerate(generator.synthesize(z[i : i + 256])):

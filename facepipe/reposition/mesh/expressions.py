@@ -287,7 +287,7 @@ def expression_fields(
 
     Args:
         points_cam: `[468, 3]` mesh in the camera frame (as the head model holds it).
-        axes: the face frame `[3, 3]` (columns across, up, forward; `evaluate.pose.face_frame`).
+        axes: the face frame `[3, 3]` (columns across, up, forward; `face.pose.face_frame`).
         edges: `[E, 2]` the mesh's edges, mouth and eyes open (`tessellation.FaceTopology.edges`).
     """
     width, local = face_plane(points_cam, axes)
@@ -315,7 +315,7 @@ def neutralizing_offsets(
     parted past `OPEN_GAP` (the 90th percentile of neutral faces, CelebA `Smiling` and
     `Mouth_Slightly_Open` both -1) are closed to a tenth of their gap, the chin following. The learned
     shape takes out the whole smile (cheeks and lids with the mouth), so the expressions drawn on a
-    smiling source read as intended more often (README, Benchmarks).
+    smiling source read as intended more often (docs/reposition.md).
     """
     moved = points_cam if smile is None else points_cam + smile.offsets(points_cam, axes)
     width, local = face_plane(moved, axes)

@@ -12,7 +12,7 @@ A smiling source keeps its cheek folds under a frown: for expressions that are n
 shading the source carries (`ShadingModel.strength`, the least-squares amount of the smile map in its
 own shading) is taken out as well.
 
-Canonical frame: the mean mesh of the training faces, frontalised (`evaluate.pose.face_frame`), with the
+Canonical frame: the mean mesh of the training faces, frontalised (`face.pose.face_frame`), with the
 face's midline on the middle column, so a residual is made left-right symmetric by averaging it with
 its mirror image (halving the noise). The inner-lip region is left at zero: an opened mouth is painted
 (`mouth.paint_mouth`), and a learned smile's teeth would otherwise shine through closed lips.
