@@ -7,14 +7,10 @@ Takes the first `--faces` CelebA faces from image 5001 on (past the images 1-300
 neutral-mouth targets) that are neutral (`Smiling` and `Mouth_Slightly_Open` both -1; with
 `--smiling`, smiling ones instead), scaled x2, renders each expression at intensity 1 at yaw 0 and
 +-15 (with `--wide`, at the 9 poses yaw -30 / 0 / 30 x pitch -20 / 0 / 20: turned heads, as the
-photos' 25-pose figure has them), and counts fer's top labels. `reposition.shading_gain` (3.5) is the smallest gain here within
-0.005 of the best match rate among 1.5, 2.5, 3.5 and 5 (neutral 0.607/0.617/0.633/0.637, smiling
-0.65/0.66/0.677/0.677; 0.547 and 0.56 without shading; measured before surprise's brows were
-lowered, which then gave 0.667 and 0.687 at 3.5). Rerun on 60 faces after the head was triangulated
-unwrapped and given a back and the closed loop: neutral 0.751 / 0.748 / 0.770 at 2.5 / 3.5 / 5,
-smiling 0.734 / 0.751 at 3.5 / 5. The rule would now pick 5, but at 5 a smile is painted on like a
-glossy mask and an angry brow is a black bar (looked at on both photos; fer on the photos, 25 poses:
-62.4% at 5 vs 57.6%), so 3.5 stays. Needs `../shared/data` (research-only data; never committed).
+photos' 25-pose figure has them), and counts fer's top labels. It is the set on which the
+expression moves and `reposition.shading_gain` are chosen: the gain is the smallest that reads about as
+well as the best, short of where a smile looks painted on and an angry brow turns into a black bar.
+Needs `../shared/data` (research-only data; never committed).
 """
 
 from __future__ import annotations

@@ -378,7 +378,7 @@ class ShadingConf:
 
 @dataclass
 class GanConf:
-    """The GAN's hyper-parameters (`generate.gan_train.GanSettings` takes them one to one)."""
+    """The GAN's hyper-parameters (`generate.gan_train.GanTrainer` trains with them)."""
 
     architecture: str = "stylegan_lite"
     resolution: int = 128
@@ -393,6 +393,8 @@ class GanConf:
     augment: list[str] = field(default_factory=lambda: ["color", "translation", "cutout"])
     seed: int = 0
     mbstd_group: int = 4
+    g_channels: Optional[dict[int, int]] = None  # feature maps per resolution; None: the network's default
+    d_channels: Optional[dict[int, int]] = None
 
     def __post_init__(self) -> None:
         _check(
@@ -402,7 +404,10 @@ class GanConf:
             ", ".join(GAN_ARCHITECTURES),
         )
         _check(
-            self.resolution in (32, 64, 128, 256), "train_generator.gan.resolution", self.resolution, "32, 64, 128, 256"
+            self.resolution in (8, 16, 32, 64, 128, 256),
+            "train_generator.gan.resolution",
+            self.resolution,
+            "8, 16, 32, 64, 128, 256",
         )
         _check(
             self.batch_size >= 4 and self.batch_size % self.mbstd_group == 0,

@@ -10,39 +10,18 @@ same steps it would have taken. The loop knows nothing of files beyond its check
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional
 
 import numpy as np
 
 from facepipe._tf import keras, tensorflow
+from facepipe.config import GanConf
 from facepipe.generate import networks
 from facepipe.generate.augment import diff_augment
 from facepipe.generate.layers import COND_DIM, initialize
 
-__all__ = ["GanSettings", "GanTrainer"]
-
-
-@dataclass(frozen=True)
-class GanSettings:
-    """Hyper-parameters of one training run (`conf/train/generator.yaml` documents each)."""
-
-    architecture: str = "stylegan_lite"
-    resolution: int = 128
-    z_dim: int = 128
-    batch_size: int = 16
-    lr: float = 0.002
-    betas: tuple[float, float] = (0.0, 0.99)
-    r1_gamma: float = 0.2
-    r1_interval: int = 16
-    ema_kimg: float = 10.0
-    ema_rampup: float = 0.05
-    augment: tuple[str, ...] = ("color", "translation", "cutout")
-    seed: int = 0
-    mbstd_group: int = 4
-    g_channels: Optional[dict] = field(default=None)
-    d_channels: Optional[dict] = field(default=None)
+__all__ = ["GanTrainer"]
 
 
 def _weight_list(model: Any) -> Any:
@@ -62,7 +41,7 @@ class GanTrainer:
         log: progress messages.
     """
 
-    def __init__(self, settings: GanSettings, checkpoint_dir: str | Path, log: Callable[[str], None] = print):
+    def __init__(self, settings: GanConf, checkpoint_dir: str | Path, log: Callable[[str], None] = print):
         tf, k = tensorflow(), keras()
         s = self.settings = settings
         if s.batch_size % s.mbstd_group:
@@ -101,7 +80,7 @@ class GanTrainer:
     # -- one step ------------------------------------------------------------------------------------
 
     def _augment(self, x: Any, seed: Any) -> Any:
-        return diff_augment(x, seed, self.settings.augment) if self.settings.augment else x
+        return diff_augment(x, seed, tuple(self.settings.augment)) if self.settings.augment else x
 
     def _step_fn(self, real: Any, c_real: Any, z: Any, c_fake: Any, seed: Any, r1: Any) -> dict:
         tf, s = tensorflow(), self.settings

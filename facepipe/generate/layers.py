@@ -52,6 +52,16 @@ def encode_conditions(age: np.ndarray, male: np.ndarray, ethnicity: np.ndarray) 
     return out
 
 
+def check_resolution(resolution: int) -> None:
+    """Refuse a resolution the networks cannot be built at.
+
+    Raises:
+        ValueError: `resolution` is not a power of two from 8 to 256.
+    """
+    if resolution not in (8, 16, 32, 64, 128, 256):
+        raise ValueError(f"resolution={resolution}; supported: 8, 16, 32, 64, 128, 256")
+
+
 def initialize(model: Any, rng: np.random.Generator) -> None:
     """Draw every equalised-learning-rate weight of `model` from N(0, std^2), in layer order, from `rng`.
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from facepipe._tf import keras, tensorflow
-from facepipe.generate.layers import COND_DIM, EqConv, EqDense, upsample2
+from facepipe.generate.layers import COND_DIM, EqConv, EqDense, check_resolution, upsample2
 from facepipe.generate.stylegan_lite import DEFAULT_CHANNELS
 
 __all__ = ["build_network", "PixelNormGAN"]
@@ -57,8 +57,7 @@ def build_network(resolution: int = 128, z_dim: int = 128, channels: dict[int, i
     Raises:
         ValueError: `resolution` is not a power of two in 8..256.
     """
-    if resolution not in (8, 16, 32, 64, 128, 256):
-        raise ValueError(f"resolution={resolution}; supported: 8, 16, 32, 64, 128, 256")
+    check_resolution(resolution)
     tf = tensorflow()
     model = PixelNormGAN(
         resolution, z_dim, dict(DEFAULT_CHANNELS if channels is None else channels), name=f"pixelnorm_gan_{resolution}"

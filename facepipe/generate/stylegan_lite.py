@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from facepipe._tf import keras, tensorflow
-from facepipe.generate.layers import COND_DIM, EqDense, ModConv, ToRGB, upsample2
+from facepipe.generate.layers import COND_DIM, EqDense, ModConv, ToRGB, check_resolution, upsample2
 
 __all__ = ["build_network", "StyleGANLite", "DEFAULT_CHANNELS"]
 
@@ -99,8 +99,7 @@ def build_network(
     Raises:
         ValueError: `resolution` is not a power of two in 8..256.
     """
-    if resolution not in (8, 16, 32, 64, 128, 256):
-        raise ValueError(f"resolution={resolution}; supported: 8, 16, 32, 64, 128, 256")
+    check_resolution(resolution)
     tf = tensorflow()
     model = StyleGANLite(
         resolution,

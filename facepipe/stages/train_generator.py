@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import asdict, fields
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Optional
 
@@ -57,11 +57,7 @@ def default_run_dir(name: str) -> Path:
 
 
 def _settings(cfg: TrainGeneratorConf) -> Any:
-    from facepipe.generate.gan_train import GanSettings
-
-    values = {f.name: getattr(cfg.gan, f.name) for f in fields(GanSettings) if hasattr(cfg.gan, f.name)}
-    values["betas"], values["augment"] = tuple(values["betas"]), tuple(values["augment"])
-    return GanSettings(**values)
+    return cfg.gan
 
 
 def sheet_inputs(z_dim: int, seed: int = 12345) -> tuple[np.ndarray, np.ndarray]:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from facepipe.config import GanConf
 from facepipe.errors import CheckpointMismatch, ConfigError
 from facepipe.generate.augment import diff_augment
 from facepipe.generate.conditional import check_condition, from_file, load_weights
-from facepipe.generate.gan_train import GanSettings, GanTrainer
+from facepipe.generate.gan_train import GanTrainer
 from facepipe.generate.layers import COND_DIM, encode_conditions
 
 TINY = dict(
@@ -35,7 +36,7 @@ def _weights(trainer: GanTrainer) -> list[np.ndarray]:
 @pytest.mark.parametrize("architecture", ["stylegan_lite", "pixelnorm_gan"])
 def test_an_interrupted_run_resumes_exactly(tmp_path, architecture):
     images, conds = _data()
-    settings = GanSettings(architecture=architecture, **TINY)
+    settings = GanConf(architecture=architecture, **TINY)
     straight = GanTrainer(settings, tmp_path / "a", log=lambda m: None)
     straight.train(images, conds, until_step=6)
 
@@ -55,7 +56,7 @@ def test_export_loads_as_a_generator_and_samples_from_the_training_rows(tmp_path
     from facepipe.stages.train_generator import export_weights
 
     images, conds = _data()
-    trainer = GanTrainer(GanSettings(**TINY), tmp_path / "run", log=lambda m: None)
+    trainer = GanTrainer(GanConf(**TINY), tmp_path / "run", log=lambda m: None)
     trainer.train(images, conds, until_step=2)
     labels = {
         "age": np.array([70, 70], np.uint8),
@@ -102,7 +103,7 @@ def test_bad_conditions_and_files_fail_in_one_line(tmp_path):
 def test_a_weights_file_of_another_network_is_refused(tmp_path):
     from facepipe.stages.train_generator import export_weights
 
-    trainer = GanTrainer(GanSettings(**TINY), tmp_path / "run", log=lambda m: None)
+    trainer = GanTrainer(GanConf(**TINY), tmp_path / "run", log=lambda m: None)
     labels = {"age": np.array([30], np.uint8), "male": np.array([0], np.uint8), "ethnicity": np.array([0], np.uint8)}
     path = export_weights(trainer, tmp_path / "out", "tiny", labels, {})
     with np.load(path) as z:
