@@ -94,3 +94,18 @@ def test_other_upscaler_settings_do_not_clobber(make_cfg):
                 "seed=6", "upscaler=lanczos", "upscaler.output_size=256", "upscaler.format=jpeg", "upscaler.quality=50"
             )
         )
+
+
+def test_stage_reposition_reads_the_latent_from_its_input_folder(make_cfg, tmp_path):
+    from facepipe.pipeline import run_stage
+
+    cfg = make_cfg(
+        "seed=3", "reposition=latent", "sweep.max_angle=0", "sweep.n_random=0", "expressions.names=[neutral]"
+    )
+    run_stage("generate", cfg, [], tmp_path / "generate")
+    (person,) = [p for p in (tmp_path / "generate").iterdir() if p.is_dir()]
+    assert (person / "latent.npy").is_file()
+    lines = run_stage("reposition", cfg, [tmp_path / "generate"], tmp_path / "reposition")
+    assert lines == [f"repositioned 1 image(s) -> {tmp_path / 'reposition' / person.name / 'dataset'}"]
+    assert (tmp_path / "reposition" / person.name / "dataset" / "grid_y+00_p+00.png").is_file()
+    assert not (tmp_path / "reposition" / person.name / "latent.npy").exists()  # read from --in, not copied
