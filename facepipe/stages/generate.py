@@ -132,8 +132,10 @@ def from_photo(
 ) -> GeneratedPerson:
     """A person folder for the face photo `cfg.reposition.image`, named `photo-<12 hex of its pixels>`.
 
-    Holds `face.png` (the photo as RGB PNG), `config.yaml` (the photo's path) and `person.json`
-    (the photo's file sha256). There is no latent: the photo is the person.
+    Holds `face.png` (the photo as RGB PNG), `config.yaml` and `person.json` (the sha256 and size of
+    its pixels). There is no latent: the photo is the person. The folder depends on the pixels alone,
+    so the same photo under another path or name is the same person; the path and the file's sha256 go
+    to the run's log (MLflow tags), not into the folder.
 
     Raises:
         ConfigError: the path does not exist or is not a readable image.
@@ -153,21 +155,21 @@ def from_photo(
             f"no face found in the {face.shape[1]}x{face.shape[0]} image reposition.image={str(path)!r}; "
             "valid: a photo with one clearly visible face"
         )
-    pid = "photo-" + io.sha256_bytes(face.tobytes() + repr(face.shape).encode())[:12]
+    pixels = io.sha256_bytes(face.tobytes() + repr(face.shape).encode())
+    pid = "photo-" + pixels[:12]
     person_dir = io.ensure_writable_dir(Path(out_root) / pid)
     face_png = io.encode_image(face, "png")
     io.publish_bytes(person_dir / FACE_FILE, face_png, cfg.overwrite)
-    io.publish_bytes(
-        person_dir / CONFIG_FILE, yaml.safe_dump({"reposition": {"image": str(path)}}).encode(), cfg.overwrite
-    )
+    source = {"pixels_sha256": pixels, "width": face.shape[1], "height": face.shape[0]}
+    io.publish_bytes(person_dir / CONFIG_FILE, yaml.safe_dump({"photo": source}).encode(), cfg.overwrite)
     manifest = {
         "id": pid,
-        "source": {"image": str(path), "sha256": io.sha256_file(path), "width": face.shape[1], "height": face.shape[0]},
+        "source": source,
         "files": {FACE_FILE: io.sha256_bytes(face_png)},
         "facepipe_version": __version__,
     }
     io.write_json(person_dir / MANIFEST_FILE, manifest, cfg.overwrite)
-    tracker.set_tags({"person_id": pid, "source_image": str(path)})
+    tracker.set_tags({"person_id": pid, "source_image": str(path), "source_image_sha256": io.sha256_file(path)})
     tracker.log_artifact(person_dir / MANIFEST_FILE, "person")
     log.info("photo %s -> person %s", path, person_dir)
     return GeneratedPerson(id=pid, dir=person_dir, face=face, latent=None, seconds=time.perf_counter() - start)

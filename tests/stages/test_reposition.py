@@ -156,3 +156,18 @@ def test_render_workers_must_be_at_least_one(make_cfg):
 
     with pytest.raises(ConfigError, match=r"reposition.workers=0 is invalid; valid: an integer >= 1"):
         make_cfg("reposition.workers=0")
+
+
+def test_the_same_photo_under_another_path_is_the_same_person(make_cfg, tmp_path):
+    import shutil
+
+    first = tmp_path / "a" / "astronaut.png"
+    first.parent.mkdir()
+    io.write_image(first, astronaut(), "png")
+    second = tmp_path / "b" / "copy.png"
+    second.parent.mkdir()
+    shutil.copy(first, second)
+    one = run_job(make_cfg(f"reposition.image={first}", "sweep.max_angle=0", "sweep.n_random=0"))
+    two = run_job(make_cfg(f"reposition.image={second}", "sweep.max_angle=0", "sweep.n_random=0"))
+    assert one.person.dir == two.person.dir and two.dataset.written == 0  # a rerun: nothing new to write
+    assert str(first) not in (one.person.dir / "config.yaml").read_text()
