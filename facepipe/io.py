@@ -134,18 +134,44 @@ def write_image(
     return publish_bytes(path, encode_image(rgb, fmt, quality, png_level), overwrite)
 
 
+ALPHA_BACKGROUND = (255, 255, 255)  # transparent pixels are composited on white
+
+
+def _to_rgb(im: Image.Image, path: Path) -> np.ndarray:
+    """One frame as RGB uint8: 16-bit and 32-bit integer greys scaled (not clipped) to 8 bits, any alpha
+    composited on `ALPHA_BACKGROUND`."""
+    if getattr(im, "n_frames", 1) > 1:
+        raise ConfigError(f"{str(path)!r} has {im.n_frames} frames; valid: a single-frame image")
+    if im.mode.startswith("I;16") or im.mode == "I":
+        grey = np.asarray(im, dtype=np.float64)
+        scale = 257.0 if im.mode.startswith("I;16") or grey.max() > 255 else 1.0
+        grey = np.clip(np.rint(grey / scale), 0, 255).astype(np.uint8)
+        return np.repeat(grey[..., None], 3, axis=2)
+    if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
+        rgba = im.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (*ALPHA_BACKGROUND, 255))
+        return np.asarray(Image.alpha_composite(background, rgba).convert("RGB"), dtype=np.uint8).copy()
+    return np.asarray(im.convert("RGB"), dtype=np.uint8).copy()
+
+
 def read_image(path: str | os.PathLike) -> np.ndarray:
-    """Read any Pillow-readable image as RGB `[H, W, 3]` uint8.
+    """Read a Pillow-readable single-frame image as RGB `[H, W, 3]` uint8 (see `_to_rgb` for 16-bit
+    greys and transparency).
 
     Raises:
-        ConfigError: the path does not exist or is not an image.
+        ConfigError: the path does not exist, is not an image, has several frames, or is larger than
+            Pillow's decompression-bomb limit.
     """
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"image path {str(path)!r} does not exist or is not a file")
     try:
         with Image.open(path) as im:
-            return np.asarray(im.convert("RGB"), dtype=np.uint8).copy()
+            return _to_rgb(im, path)
+    except Image.DecompressionBombError as e:
+        raise ConfigError(
+            f"{str(path)!r} is too large to read safely ({e}); valid: an image under {Image.MAX_IMAGE_PIXELS:,} pixels"
+        ) from None
     except (OSError, ValueError) as e:  # Pillow raises UnidentifiedImageError (an OSError)
         raise ConfigError(f"{str(path)!r} is not a readable image: {e}") from None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from facepipe import io
 from facepipe.errors import ConfigError, OutputConflict, OutputNotWritable
@@ -90,3 +91,32 @@ def test_claim_dir_resumes_same_settings_and_guards_others(tmp_path):
     (folder / "y.png").write_bytes(b"?")
     with pytest.raises(OutputConflict, match="unknown things"):
         claim_dir(settings, {"a": 2}, overwrite=False, what="things", stale="*.png")
+
+
+def test_sixteen_bit_greys_are_scaled_not_clipped(tmp_path):
+    ramp = (np.arange(256, dtype=np.uint32) * 257).astype(np.uint16).reshape(16, 16)
+    Image.fromarray(ramp).save(tmp_path / "grey16.png")
+    rgb = io.read_image(tmp_path / "grey16.png")
+    assert rgb.shape == (16, 16, 3) and rgb.dtype == np.uint8
+    np.testing.assert_array_equal(rgb[..., 0], np.arange(256).reshape(16, 16))  # 0..65535 -> 0..255
+
+
+def test_transparency_is_composited_on_white(tmp_path):
+    rgba = np.zeros((8, 8, 4), np.uint8)
+    rgba[..., 0] = 200  # red under everything
+    rgba[:4, :, 3] = 255  # the top half opaque, the bottom half fully transparent
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "alpha.png")
+    rgb = io.read_image(tmp_path / "alpha.png")
+    assert (rgb[:4] == [200, 0, 0]).all() and (rgb[4:] == io.ALPHA_BACKGROUND).all()
+
+
+def test_several_frames_and_decompression_bombs_are_refused_in_one_line(tmp_path, monkeypatch):
+    frames = [Image.new("RGB", (8, 8), c) for c in ("red", "blue")]
+    frames[0].save(tmp_path / "two.gif", save_all=True, append_images=frames[1:])
+    with pytest.raises(ConfigError, match="has 2 frames; valid: a single-frame image"):
+        io.read_image(tmp_path / "two.gif")
+    Image.new("RGB", (64, 64)).save(tmp_path / "big.png")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)  # 64 x 64 is then more than twice the limit
+    with pytest.raises(ConfigError, match="too large to read safely") as e:
+        io.read_image(tmp_path / "big.png")
+    assert "\n" not in str(e.value)
