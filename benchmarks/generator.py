@@ -143,7 +143,7 @@ def main() -> int:
 
     models = ModelStore(os.environ.get("FACEPIPE_MODEL_CACHE", "models/cache"))
     judges = Judges(models)
-    faces = utkface.load(args.data, 128, Path.home() / ".cache" / "facepipe" / "data")
+    faces = utkface.load(args.data, 128, utkface.CACHE_DIR)
     train_idx, held_idx = utkface.held_out_split(len(faces.images))
     held = faces.take(np.random.default_rng(args.seed).choice(held_idx, args.n, replace=False))
     real = judges.read(held.images, "held-out real")
@@ -181,12 +181,12 @@ def main() -> int:
             latents, conds = sample_latents(rng, args.n, gen.latent_dim), None
         else:
             from facepipe.generate.conditional import from_file
-            from facepipe.generate.layers import COND_DIM
+            from facepipe.generate.layers import COND_DIM, decode_ages
 
             gen = from_file(weights, name)
             latents = gen.sample_latents(rng, args.n)
             c = latents[:, -COND_DIM:]
-            conds = {"male": (c[:, 1] > 0.5).astype(int), "age": np.expm1((c[:, 0] + 0.5) * np.log1p(100.0))}
+            conds = {"male": (c[:, 1] > 0.5).astype(int), "age": decode_ages(c)}
         images = gen.synthesize(latents)
         fig = figures(judges.read(images, name), real, train_desc, conds)
         fig["resolution"] = int(images.shape[1])

@@ -19,10 +19,11 @@ from PIL import Image
 from facepipe.data.tars import FILES, decode_rgb, members, utkface_labels
 from facepipe.errors import ConfigError
 
-__all__ = ["UTKFace", "load", "held_out_split", "TAR_NAME", "HELD_OUT"]
+__all__ = ["UTKFace", "load", "held_out_split", "TAR_NAME", "HELD_OUT", "CACHE_DIR"]
 
 TAR_NAME = FILES["utkface"]
 HELD_OUT = 1000  # faces never trained on: the evaluation set of every model trained on UTKFace
+CACHE_DIR = Path.home() / ".cache" / "facepipe" / "data"  # decoded arrays, one per side (outside the work tree)
 
 
 @dataclass(frozen=True)

@@ -164,18 +164,20 @@ class GanTrainer:
                 f"images must be [N, {s.resolution}, {s.resolution}, 3] with N conditions; "
                 f"got {images.shape} and {conds.shape}"
             )
-        last_save, sums, t0 = time.time(), {}, time.time()
+        last_save, sums, r1_steps, t0 = time.time(), {}, 0, time.time()
         step = int(self.step.numpy())
         while step < until_step and time.time() < deadline:
             real, c_real, z, c_fake = self._batch(step, images, conds)
+            r1 = step % s.r1_interval == 0
             out = self._train_step(
                 tf.constant(real),
                 tf.constant(c_real),
                 tf.constant(z),
                 tf.constant(c_fake),
                 tf.constant([s.seed, step], tf.int32),
-                step % s.r1_interval == 0,
+                r1,
             )
+            r1_steps += r1
             self.step.assign_add(1)
             step += 1
             self._update_ema()
@@ -183,11 +185,9 @@ class GanTrainer:
                 sums[key] = sums.get(key, 0.0) + float(value)
             if step % log_every == 0:
                 metrics = {k: v / log_every for k, v in sums.items()}
-                metrics["r1"] = sums["r1"] / max(
-                    1, sum(1 for q in range(step - log_every, step) if q % s.r1_interval == 0)
-                )
+                metrics["r1"] = sums["r1"] / max(1, r1_steps)  # the penalty is computed on r1 steps only
                 metrics["images_per_s"] = log_every * s.batch_size / (time.time() - t0)
-                sums, t0 = {}, time.time()
+                sums, r1_steps, t0 = {}, 0, time.time()
                 if on_log:
                     on_log(step, metrics)
             if time.time() - last_save > checkpoint_seconds:

@@ -14,8 +14,11 @@ from typing import Any
 import numpy as np
 
 from facepipe._tf import keras, tensorflow
+from facepipe.attributes.vocabulary import AGE_RANGE, RACES
 
 __all__ = [
+    "check_resolution",
+    "decode_ages",
     "initialize",
     "EqDense",
     "EqConv",
@@ -30,8 +33,7 @@ __all__ = [
     "lrelu",
 ]
 
-ETHNICITIES = ("white", "black", "asian", "indian", "other")  # UTKFace's race codes 0..4, in order
-AGE_RANGE = (0.0, 100.0)  # years a condition may ask for
+ETHNICITIES = tuple(r.lower() for r in RACES)  # UTKFace's race codes 0..4, in order
 COND_DIM = 1 + 2 + len(ETHNICITIES)  # age, gender one-hot (male, female), ethnicity one-hot
 _SQRT2 = math.sqrt(2.0)
 
@@ -50,6 +52,11 @@ def encode_conditions(age: np.ndarray, male: np.ndarray, ethnicity: np.ndarray) 
     out[np.arange(len(age)), 1 + (1 - male)] = 1.0
     out[np.arange(len(age)), 3 + ethnicity] = 1.0
     return out
+
+
+def decode_ages(conditions: np.ndarray) -> np.ndarray:
+    """Ages in years `[N]` back from conditions `[N, COND_DIM]` (the inverse of `encode_conditions`' age)."""
+    return np.expm1((np.asarray(conditions, np.float64)[:, 0] + 0.5) * np.log1p(AGE_RANGE[1]))
 
 
 def check_resolution(resolution: int) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-__all__ = ["ARCHITECTURES", "generator", "discriminator"]
+from facepipe.config import GAN_ARCHITECTURES as ARCHITECTURES
 
-ARCHITECTURES = ("stylegan_lite", "pixelnorm_gan")
+__all__ = ["ARCHITECTURES", "generator", "discriminator"]
 
 
 def generator(architecture: str, resolution: int, z_dim: int, channels: Optional[dict] = None) -> Any:

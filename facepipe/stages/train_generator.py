@@ -19,6 +19,7 @@ from typing import Any, Optional
 import numpy as np
 
 from facepipe.config import TrainGeneratorConf
+from facepipe.io import publish_bytes
 
 __all__ = [
     "run",
@@ -30,6 +31,8 @@ __all__ = [
     "load_snapshot",
     "export_weights",
     "default_run_dir",
+    "run_dir_of",
+    "training_faces",
 ]
 
 SHEET_ROWS = [  # (age, male, ethnicity code) of each sample-sheet row; columns are 8 latents
@@ -56,8 +59,26 @@ def default_run_dir(name: str) -> Path:
     return Path(root) / name
 
 
-def _settings(cfg: TrainGeneratorConf) -> Any:
-    return cfg.gan
+def run_dir_of(cfg: TrainGeneratorConf) -> Path:
+    """`train_generator.run_dir`, or `default_run_dir(name)` when it is null."""
+    return Path(cfg.run_dir) if cfg.run_dir else default_run_dir(cfg.name)
+
+
+def training_faces(cfg: TrainGeneratorConf) -> Any:
+    """The training split of UTKFace at the GAN's resolution (`data.utkface.held_out_split`)."""
+    from facepipe.data import utkface
+
+    faces = utkface.load(cfg.data_dir, cfg.gan.resolution, utkface.CACHE_DIR)
+    return faces.take(utkface.held_out_split(len(faces.images), cfg.split_seed)[0])
+
+
+def _labels(faces: Any) -> dict[str, np.ndarray]:
+    """The (age, male, ethnicity) rows conditions are sampled from."""
+    return {
+        "age": faces.age.astype(np.uint8),
+        "male": faces.male.astype(np.uint8),
+        "ethnicity": faces.ethnicity.astype(np.uint8),
+    }
 
 
 def sheet_inputs(z_dim: int, seed: int = 12345) -> tuple[np.ndarray, np.ndarray]:
@@ -142,19 +163,16 @@ def _append_jsonl(path: Path, record: dict) -> None:
 def run(cfg: TrainGeneratorConf, tracker: Any = None, log: Any = print) -> dict:
     """Train (or resume) the run, then export the EMA weights. Returns a summary."""
     from facepipe._tf import tensorflow
-    from facepipe.data import utkface
     from facepipe.generate.gan_train import GanTrainer
     from facepipe.generate.layers import encode_conditions
 
-    settings = _settings(cfg)
-    run_dir = Path(cfg.run_dir) if cfg.run_dir else default_run_dir(cfg.name)
+    settings = cfg.gan
+    run_dir = run_dir_of(cfg)
     (run_dir / "samples").mkdir(parents=True, exist_ok=True)
     tf = tensorflow()
     if cfg.threads:
         tf.config.threading.set_intra_op_parallelism_threads(cfg.threads)
-    faces = utkface.load(cfg.data_dir, settings.resolution, Path.home() / ".cache" / "facepipe" / "data")
-    train_idx, _ = utkface.held_out_split(len(faces.images), cfg.split_seed)
-    faces = faces.take(train_idx)
+    faces = training_faces(cfg)
     conds = encode_conditions(faces.age, faces.male, faces.ethnicity)
     trainer = GanTrainer(settings, run_dir / "checkpoints", log=log)
     snapshot = run_dir / "snapshot.npz"
@@ -189,9 +207,9 @@ def run(cfg: TrainGeneratorConf, tracker: Any = None, log: Any = print) -> dict:
     deadline = started + cfg.minutes * 60 if cfg.minutes else float("inf")
     until = int(np.ceil(cfg.total_kimg * 1000 / settings.batch_size))
     step = trainer.train(faces.images, conds, until, deadline, cfg.checkpoint_minutes * 60, on_log, on_checkpoint)
-    on_checkpoint(step, final=True)
-    weights = export(cfg, trainer=trainer)
-    export_snapshot(trainer, weights.with_name(f"{cfg.name}.resume.npz"))
+    on_checkpoint(step, final=True)  # writes the run folder's snapshot.npz
+    weights = export(cfg, trainer=trainer, labels=_labels(faces))
+    publish_bytes(resume_path(cfg), snapshot.read_bytes(), overwrite=True)
     return {
         "step": step,
         "kimg": step * settings.batch_size / 1000,
@@ -201,28 +219,19 @@ def run(cfg: TrainGeneratorConf, tracker: Any = None, log: Any = print) -> dict:
     }
 
 
-def training_labels(cfg: TrainGeneratorConf, resolution: int) -> dict[str, np.ndarray]:
-    """The training split's (age, male, ethnicity) rows: the table conditions are sampled from."""
-    from facepipe.data import utkface
-
-    faces = utkface.load(cfg.data_dir, resolution, Path.home() / ".cache" / "facepipe" / "data")
-    train_idx, _ = utkface.held_out_split(len(faces.images), cfg.split_seed)
-    return {
-        "age": faces.age[train_idx].astype(np.uint8),
-        "male": faces.male[train_idx].astype(np.uint8),
-        "ethnicity": faces.ethnicity[train_idx].astype(np.uint8),
-    }
-
-
 def export(
-    cfg: TrainGeneratorConf, out_dir: Optional[str] = None, card: Optional[dict] = None, trainer: Any = None
+    cfg: TrainGeneratorConf,
+    out_dir: Optional[str] = None,
+    card: Optional[dict] = None,
+    trainer: Any = None,
+    labels: Optional[dict[str, np.ndarray]] = None,
 ) -> Path:
     """Write the run's latest EMA generator (from `trainer`, else its checkpoint) to `<out_dir>/<name>.npz`
-    with its card."""
+    with its card; `labels` are the training rows (read from the data when not given)."""
     from facepipe.generate.gan_train import GanTrainer
 
-    settings = _settings(cfg)
-    run_dir = Path(cfg.run_dir) if cfg.run_dir else default_run_dir(cfg.name)
+    settings = cfg.gan
+    run_dir = run_dir_of(cfg)
     if trainer is None:
         trainer = GanTrainer(settings, run_dir / "checkpoints", log=lambda m: None)
     step = int(trainer.step.numpy())
@@ -236,6 +245,5 @@ def export(
         f"utkface.held_out_split(seed={cfg.split_seed}); research-only licence",
         **(card or {}),
     }
-    return export_weights(
-        trainer, Path(out_dir or cfg.out_dir), cfg.name, training_labels(cfg, settings.resolution), info
-    )
+    labels = _labels(training_faces(cfg)) if labels is None else labels
+    return export_weights(trainer, Path(out_dir or cfg.out_dir), cfg.name, labels, info)
