@@ -181,7 +181,7 @@ def main() -> int:
             latents, conds = sample_latents(rng, args.n, gen.latent_dim), None
         else:
             from facepipe.generate.conditional import from_file
-            from facepipe.generate.layers import COND_DIM, decode_ages
+            from facepipe.generate.conditions import COND_DIM, decode_ages
 
             gen = from_file(weights, name)
             latents = gen.sample_latents(rng, args.n)

@@ -114,3 +114,14 @@ def test_every_folder_says_what_lives_there(graph):
         if p.is_file() and not ast.get_docstring(ast.parse(p.read_text()))
     ]
     assert missing == []
+
+
+def test_the_dispatcher_loads_without_tensorflow():
+    """Bad names and values are refused before any model loads: importing the CLI's dispatcher must not
+    start TensorFlow (that takes seconds)."""
+    import subprocess
+    import sys
+
+    code = "import sys, facepipe.cli, facepipe.pipeline; print('tensorflow' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"

@@ -1,7 +1,7 @@
 """Generators trained here (`stylegan_lite`, `pixelnorm_gan`), conditioned on age, gender and ethnicity.
 
 A person's latent is one vector `[z_dim + COND_DIM]`: the noise z, then the encoded condition
-(`layers.encode_conditions`). Saving that vector saves the face. Sampling draws z from N(0, I) and the
+(`conditions.encode_conditions`). Saving that vector saves the face. Sampling draws z from N(0, I) and the
 condition from the training set's own (age, gender, ethnicity) rows, stored in the weights file, so
 unconditional faces follow the data's distribution; `condition_latent` sets a chosen condition.
 """
@@ -16,71 +16,13 @@ from typing import Any, Optional
 
 import numpy as np
 
-from facepipe.errors import CheckpointMismatch, ConfigError
+from facepipe.errors import CheckpointMismatch
 from facepipe.generate.base import from_m11, sample_latents
-from facepipe.generate.layers import AGE_RANGE, COND_DIM, ETHNICITIES, encode_conditions
+from facepipe.generate.conditions import COND_DIM, ETHNICITIES, GENDERS, check_condition, encode_conditions
 
-__all__ = [
-    "ConditionalGenerator",
-    "load_weights",
-    "build",
-    "check_condition",
-    "condition_targets",
-    "apply_condition",
-    "GENDERS",
-]
+__all__ = ["ConditionalGenerator", "load_weights", "from_file", "build"]
 
-GENDERS = ("male", "female")
 FORMAT = 1
-
-
-def check_condition(age: Optional[float] = None, gender: Optional[str] = None, ethnicity: Optional[str] = None) -> None:
-    """Refuse an age outside 0-100, or an unknown gender or ethnicity, naming the valid values.
-
-    Raises:
-        ConfigError: a value is out of range or unknown.
-    """
-    if age is not None and not (isinstance(age, (int, float)) and AGE_RANGE[0] <= age <= AGE_RANGE[1]):
-        raise ConfigError(f"age={age!r} is out of range; valid: {AGE_RANGE[0]:g} to {AGE_RANGE[1]:g} years")
-    if gender is not None and gender not in GENDERS:
-        raise ConfigError(f"gender={gender!r} is unknown; valid: {', '.join(GENDERS)}")
-    if ethnicity is not None and ethnicity not in ETHNICITIES:
-        raise ConfigError(f"ethnicity={ethnicity!r} is unknown; valid: {', '.join(ETHNICITIES)}")
-
-
-def condition_targets(targets: dict[str, float]) -> tuple[dict, dict[str, float]]:
-    """Split attribute targets into the condition they set and the rest (edited through directions).
-
-    `age` (years) sets the age; `Male` sets the gender (>= 0.5: male); `race_<Name>` = 1 sets the ethnicity.
-
-    Raises:
-        ConfigError: a race target below 0.5, or more than one race asked for.
-    """
-    condition, rest = {}, {}
-    for name, value in targets.items():
-        if name == "age":
-            condition["age"] = float(value)
-        elif name == "Male":
-            condition["gender"] = "male" if value >= 0.5 else "female"
-        elif name.startswith("race_"):
-            if value < 0.5 or "ethnicity" in condition:
-                raise ConfigError(
-                    f"attributes.targets.{name}={value!r}: a conditional generator takes one race "
-                    "target set to 1; valid: e.g. attributes.targets.race_Asian=1"
-                )
-            condition["ethnicity"] = name[len("race_") :].lower()
-        else:
-            rest[name] = value
-    check_condition(**condition)
-    return condition, rest
-
-
-def apply_condition(generator, latent: np.ndarray, targets: dict[str, float]) -> np.ndarray:
-    """`latent` with the condition its targets ask for, when `generator` is conditional; else unchanged."""
-    if not hasattr(generator, "condition_latent"):
-        return latent
-    condition, _ = condition_targets(dict(targets))
-    return generator.condition_latent(latent, **condition) if condition else latent
 
 
 def load_weights(path: str | Path) -> tuple[dict, dict[str, np.ndarray], dict[str, np.ndarray]]:

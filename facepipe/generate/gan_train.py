@@ -19,7 +19,8 @@ from facepipe._tf import keras, tensorflow
 from facepipe.config import GanConf
 from facepipe.generate import networks
 from facepipe.generate.augment import diff_augment
-from facepipe.generate.layers import COND_DIM, initialize
+from facepipe.generate.conditions import COND_DIM
+from facepipe.generate.layers import initialize
 
 __all__ = ["GanTrainer"]
 
@@ -156,7 +157,7 @@ class GanTrainer:
 
         Args:
             images: training faces `[N, R, R, 3]` uint8.
-            conds: their conditions `[N, COND_DIM]` float32 (`layers.encode_conditions`).
+            conds: their conditions `[N, COND_DIM]` float32 (`conditions.encode_conditions`).
         """
         tf, s = tensorflow(), self.settings
         if images.shape[1:] != (s.resolution, s.resolution, 3) or len(conds) != len(images):

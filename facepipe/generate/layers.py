@@ -1,5 +1,5 @@
 """Keras layers shared by the generators trained here: equalised-learning-rate dense and conv
-layers, StyleGAN2's modulated convolution, and the condition encoding.
+layers and StyleGAN2's modulated convolution (the condition encoding is `generate.conditions`).
 
 Every weight is drawn from N(0, 1) and scaled at run time by `gain / sqrt(fan_in)` (Karras et al.'s
 equalised learning rate), so one Adam learning rate suits every layer. All layers are batch
@@ -14,49 +14,20 @@ from typing import Any
 import numpy as np
 
 from facepipe._tf import keras, tensorflow
-from facepipe.attributes.vocabulary import AGE_RANGE, RACES
 
 __all__ = [
     "check_resolution",
-    "decode_ages",
     "initialize",
     "EqDense",
     "EqConv",
     "ModConv",
     "ToRGB",
-    "encode_conditions",
-    "COND_DIM",
-    "ETHNICITIES",
-    "AGE_RANGE",
     "upsample2",
     "downsample2",
     "lrelu",
 ]
 
-ETHNICITIES = tuple(r.lower() for r in RACES)  # UTKFace's race codes 0..4, in order
-COND_DIM = 1 + 2 + len(ETHNICITIES)  # age, gender one-hot (male, female), ethnicity one-hot
 _SQRT2 = math.sqrt(2.0)
-
-
-def encode_conditions(age: np.ndarray, male: np.ndarray, ethnicity: np.ndarray) -> np.ndarray:
-    """Conditions `[N, COND_DIM]` float32 from ages in years, male flags and ethnicity codes 0..4.
-
-    Age enters as log1p(age) / log1p(100) - 0.5: a year matters more for a child than for an old
-    person. The caller validates ranges (`generate.conditions`).
-    """
-    age = np.asarray(age, np.float32).reshape(-1)
-    male = np.asarray(male, np.int64).reshape(-1)
-    ethnicity = np.asarray(ethnicity, np.int64).reshape(-1)
-    out = np.zeros((len(age), COND_DIM), np.float32)
-    out[:, 0] = np.log1p(np.clip(age, *AGE_RANGE)) / np.log1p(AGE_RANGE[1]) - 0.5
-    out[np.arange(len(age)), 1 + (1 - male)] = 1.0
-    out[np.arange(len(age)), 3 + ethnicity] = 1.0
-    return out
-
-
-def decode_ages(conditions: np.ndarray) -> np.ndarray:
-    """Ages in years `[N]` back from conditions `[N, COND_DIM]` (the inverse of `encode_conditions`' age)."""
-    return np.expm1((np.asarray(conditions, np.float64)[:, 0] + 0.5) * np.log1p(AGE_RANGE[1]))
 
 
 def check_resolution(resolution: int) -> None:

@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from facepipe._tf import keras, tensorflow
-from facepipe.generate.layers import COND_DIM, EqConv, EqDense, check_resolution, upsample2
+from facepipe.generate.conditions import COND_DIM
+from facepipe.generate.layers import EqConv, EqDense, check_resolution, upsample2
 from facepipe.generate.stylegan_lite import DEFAULT_CHANNELS
 
 __all__ = ["build_network", "PixelNormGAN"]

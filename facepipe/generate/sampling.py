@@ -19,7 +19,7 @@ from facepipe.attributes.vocabulary import check_targets
 from facepipe.config import FacepipeConfig
 from facepipe.errors import ConfigError, NoFaceError
 from facepipe.generate.base import draw_latents
-from facepipe.generate.conditional import apply_condition, condition_targets
+from facepipe.generate.conditions import apply_condition, condition_targets
 from facepipe.generate.edit import EditResult, EditSettings, UnreachableTarget, edit, latent_scorer
 from facepipe.generate.guide_field import GuideField
 from facepipe.models.registry import ModelStore

@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from facepipe._tf import keras, tensorflow
-from facepipe.generate.layers import COND_DIM, EqDense, ModConv, ToRGB, check_resolution, upsample2
+from facepipe.generate.conditions import COND_DIM
+from facepipe.generate.layers import EqDense, ModConv, ToRGB, check_resolution, upsample2
 
 __all__ = ["build_network", "StyleGANLite", "DEFAULT_CHANNELS"]
 

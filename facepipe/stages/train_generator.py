@@ -83,7 +83,7 @@ def _labels(faces: Any) -> dict[str, np.ndarray]:
 
 def sheet_inputs(z_dim: int, seed: int = 12345) -> tuple[np.ndarray, np.ndarray]:
     """The fixed 64 latents and conditions of the 8x8 sample sheet (rows: `SHEET_ROWS`)."""
-    from facepipe.generate.layers import encode_conditions
+    from facepipe.generate.conditions import encode_conditions
 
     z = np.random.default_rng(seed).standard_normal((8, z_dim)).astype(np.float32)
     rows = np.repeat(np.array(SHEET_ROWS), 8, axis=0)
@@ -163,8 +163,8 @@ def _append_jsonl(path: Path, record: dict) -> None:
 def run(cfg: TrainGeneratorConf, tracker: Any = None, log: Any = print) -> dict:
     """Train (or resume) the run, then export the EMA weights. Returns a summary."""
     from facepipe._tf import tensorflow
+    from facepipe.generate.conditions import encode_conditions
     from facepipe.generate.gan_train import GanTrainer
-    from facepipe.generate.layers import encode_conditions
 
     settings = cfg.gan
     run_dir = run_dir_of(cfg)

@@ -8,9 +8,9 @@ import pytest
 from facepipe.config import GanConf
 from facepipe.errors import CheckpointMismatch, ConfigError
 from facepipe.generate.augment import diff_augment
-from facepipe.generate.conditional import check_condition, from_file, load_weights
+from facepipe.generate.conditional import from_file, load_weights
+from facepipe.generate.conditions import COND_DIM, check_condition, encode_conditions
 from facepipe.generate.gan_train import GanTrainer
-from facepipe.generate.layers import COND_DIM, encode_conditions
 
 TINY = dict(
     resolution=16,

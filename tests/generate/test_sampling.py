@@ -10,8 +10,7 @@ import pytest
 
 from facepipe.config import TrackingConf
 from facepipe.errors import ConfigError
-from facepipe.generate.conditional import condition_targets
-from facepipe.generate.layers import COND_DIM, encode_conditions
+from facepipe.generate.conditions import COND_DIM, condition_targets, encode_conditions
 from facepipe.stages import generate
 from facepipe.tracking import Tracker
 
